@@ -152,11 +152,16 @@ class QBOAuth:
         """The wrapped ``AuthClient``, built on first use (its constructor GETs the discovery doc)."""
         with self._lock:
             if self._client is None:
-                self._client = self._call(
-                    "Loading the OAuth discovery document",
-                    lambda: _TimedAuthClient(self.client_id, self.client_secret, self.redirect_uri,
-                                             self.environment, timeout=self.timeout,
-                                             adapter=self.adapter))
+                try:
+                    self._client = self._call(
+                        "Loading the OAuth discovery document",
+                        lambda: _TimedAuthClient(self.client_id, self.client_secret,
+                                                 self.redirect_uri, self.environment,
+                                                 timeout=self.timeout, adapter=self.adapter))
+                except (AuthenticationError, KeyError) as exc:  # 4xx or not a discovery doc
+                    raise ConnectionConfigError(
+                        "No OAuth discovery document at %s (%s)" % (self.environment, exc),
+                        code="config") from None
             return self._client
 
     def _call(self, action, func):
