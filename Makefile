@@ -1,0 +1,38 @@
+# Two commands for a new user: `make test` and `make demo`. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ODOO_SRC ?= /opt/odoo
+export ODOO_SRC
+
+.PHONY: test unit odoo demo chaos bench venv clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-odoo.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-odoo.txt
+	@touch $@
+
+test: venv
+	@$(PY) scripts/run_tests.py
+
+unit: venv
+	@$(PY) scripts/run_tests.py --suite unit
+
+odoo: venv
+	@$(PY) scripts/run_tests.py --suite odoo
+
+demo: venv
+	@$(PY) scripts/demo.py
+
+chaos: venv
+	@$(PY) scripts/run_odoo_script.py scripts/chaos.py
+
+bench: venv
+	@$(PY) scripts/run_odoo_script.py scripts/bench.py
+
+clean:
+	rm -rf $(VENV) .run

@@ -1,0 +1,87 @@
+from odoo import api, fields, models
+
+# The QBO list entities cached per company, with the Odoo name of each kind.
+REFERENCE_KINDS = [
+    ("term", "Term"),
+    ("taxcode", "Tax code"),
+    ("account", "Account"),
+]
+QBO_ENTITY_BY_KIND = {"term": "Term", "taxcode": "TaxCode", "account": "Account"}
+
+
+class QboReference(models.Model):
+    """A row of one of QuickBooks Online's own lists (terms, tax codes, accounts), cached per
+    company so that mappings can offer QBO's names in drop-downs. Rows that vanish from QBO are
+    archived, never deleted, so that existing mappings keep pointing somewhere meaningful."""
+
+    _name = "qbo.reference"
+    _description = "QuickBooks Online list entry"
+    _order = "kind, name"
+    _rec_names_search = ["name", "qbo_id"]
+
+    company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade")
+    kind = fields.Selection(REFERENCE_KINDS, required=True, index=True)
+    qbo_id = fields.Char("QuickBooks Id", required=True)
+    name = fields.Char(required=True)
+    active = fields.Boolean(default=True, help="Inactive in QuickBooks, or no longer returned by it.")
+    account_type = fields.Char(help="QuickBooks account type, for accounts.")
+    rate = fields.Float("Rate (%)", digits=(16, 4), help="Total sales rate, for tax codes.")
+    taxable = fields.Boolean(help="For tax codes: whether the code charges tax.")
+    due_days = fields.Integer(help="For terms: days until due.")
+
+    _sql_constraints = [
+        ("qbo_reference_unique", "unique(company_id, kind, qbo_id)",
+         "A QuickBooks list entry is cached once per company."),
+    ]
+
+    @api.depends("name", "qbo_id", "kind", "rate", "account_type")
+    def _compute_display_name(self):
+        for ref in self:
+            label = ref.name or ""
+            if ref.kind == "taxcode" and ref.rate:
+                label = f"{label} ({ref.rate:g}%)"
+            elif ref.kind == "account" and ref.account_type:
+                label = f"{label} [{ref.account_type}]"
+            ref.display_name = label
+
+    # ------------------------------------------------------------------------------
+    @api.model
+    def _qbo_import(self, company):
+        """Refresh the cached QBO lists of `company` (terms, tax codes with their rates,
+        accounts) and its country, tax model and currency. Entries QBO no longer returns
+        are archived, so mappings that point at them stay readable and are reported."""
+        company.ensure_one()
+        client = company._qbo_client()
+        company._qbo_fetch_company_info()
+        rates = {r["Id"]: float(r.get("RateValue") or 0.0) for r in client.query_all("TaxRate")}
+        rows = {"term": [], "taxcode": [], "account": []}
+        for term in client.query_all("Term"):
+            rows["term"].append({"qbo_id": term["Id"], "name": term.get("Name"),
+                                 "active": term.get("Active", True), "due_days": term.get("DueDays") or 0})
+        for code in client.query_all("TaxCode"):
+            details = (code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
+            rate = sum(rates.get((d.get("TaxRateRef") or {}).get("value"), 0.0) for d in details)
+            rows["taxcode"].append({"qbo_id": code["Id"], "name": code.get("Name"), "rate": rate,
+                                    "active": code.get("Active", True),
+                                    "taxable": bool(code.get("Taxable", rate > 0))})
+        for account in client.query_all("Account"):
+            rows["account"].append({"qbo_id": account["Id"], "name": account.get("FullyQualifiedName") or account.get("Name"),
+                                    "active": account.get("Active", True), "account_type": account.get("AccountType")})
+        existing = self.with_context(active_test=False).search([("company_id", "=", company.id)])
+        by_key = {(r.kind, r.qbo_id): r for r in existing}
+        seen = self.browse()
+        to_create = []
+        for kind, entries in rows.items():
+            for vals in entries:
+                ref = by_key.get((kind, vals["qbo_id"]))
+                if ref:
+                    changed = {k: v for k, v in vals.items() if ref[k] != v}
+                    if changed:
+                        ref.write(changed)
+                    seen |= ref
+                else:
+                    to_create.append(dict(vals, kind=kind, company_id=company.id))
+        self.create(to_create)
+        (existing - seen).filtered("active").write({"active": False})
+        company.sudo().qbo_references_date = fields.Datetime.now()
+        return True

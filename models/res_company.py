@@ -1,0 +1,379 @@
+import base64
+import json
+import logging
+import secrets
+import time
+from datetime import datetime, timedelta
+
+import psycopg2
+import psycopg2.errors
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import consteq
+from odoo.tools.misc import hmac as hmac_sign
+
+from ..qbo import (
+    PRODUCTION, SANDBOX, QBOAuth, QBOClient, QBOError, RevokedError, TokenSet,
+)
+
+_logger = logging.getLogger(__name__)
+
+API_BASE_URLS = {
+    PRODUCTION: "https://quickbooks.api.intuit.com",
+    SANDBOX: "https://sandbox-quickbooks.api.intuit.com",
+}
+APP_BASE_URLS = {
+    PRODUCTION: "https://app.qbo.intuit.com",
+    SANDBOX: "https://app.sandbox.qbo.intuit.com",
+}
+TOKEN_FIELDS = [
+    "qbo_access_token", "qbo_refresh_token",
+    "qbo_access_token_expires_at", "qbo_refresh_token_expires_at",
+]
+OAUTH_STATE_SCOPE = "qbo_financial_hub.oauth_state"
+OAUTH_STATE_MAX_AGE = 15 * 60
+# An access token this close to expiry is refreshed before use rather than after a 401.
+ACCESS_TOKEN_MARGIN = 120
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    # --- connection -------------------------------------------------------------------
+    qbo_enabled = fields.Boolean("QuickBooks Online enabled")
+    qbo_environment = fields.Selection(
+        [(PRODUCTION, "Production"), (SANDBOX, "Intuit sandbox"), ("custom", "Custom URL (simulator)")],
+        string="QuickBooks environment", default=PRODUCTION, required=True)
+    qbo_custom_url = fields.Char(
+        "QuickBooks custom URL",
+        help="Root URL of a QuickBooks Online compatible service, e.g. the local simulator "
+             "http://127.0.0.1:8899. Its OpenID discovery document is read at "
+             "/.well-known/openid_configuration and its API answers under /v3.")
+    qbo_client_id = fields.Char("QuickBooks client id", groups="base.group_system", copy=False)
+    qbo_client_secret = fields.Char("QuickBooks client secret", groups="base.group_system", copy=False)
+    qbo_realm_id = fields.Char("QuickBooks company id (realm)", copy=False)
+    qbo_access_token = fields.Char(groups="base.group_system", copy=False)
+    qbo_refresh_token = fields.Char(groups="base.group_system", copy=False)
+    qbo_access_token_expires_at = fields.Datetime("Access token expires", copy=False)
+    qbo_refresh_token_expires_at = fields.Datetime("Refresh token expires", copy=False)
+    qbo_oauth_nonce = fields.Char(groups="base.group_system", copy=False)
+    qbo_state = fields.Selection(
+        [("disconnected", "Not connected"), ("connected", "Connected"),
+         ("reconnect", "Reconnect needed"), ("error", "Error")],
+        string="QuickBooks connection", default="disconnected", required=True, copy=False)
+    qbo_state_message = fields.Text("QuickBooks connection message", copy=False)
+    qbo_company_name = fields.Char("QuickBooks company", copy=False, readonly=True)
+    qbo_country = fields.Char("QuickBooks country", copy=False, readonly=True)
+    qbo_tax_model = fields.Selection(
+        [("us", "United States (TAX/NON line codes)"), ("global", "Tax code on every line")],
+        string="QuickBooks tax model", copy=False, readonly=True)
+    qbo_home_currency = fields.Char("QuickBooks home currency", copy=False, readonly=True)
+    qbo_multicurrency = fields.Boolean("QuickBooks multi-currency", copy=False, readonly=True)
+    qbo_references_date = fields.Datetime("QuickBooks lists imported", copy=False, readonly=True)
+
+    # --- matching keys and switches ---------------------------------------------------
+    qbo_customer_match = fields.Selection(
+        [("name", "Display name"), ("email", "Email"), ("ref", "Internal reference")],
+        string="Match customers by", default="name", required=True)
+    qbo_product_match = fields.Selection(
+        [("sku", "Internal reference as SKU"), ("name", "Name")],
+        string="Match products by", default="sku", required=True)
+    qbo_invoice_number = fields.Selection(
+        [("odoo", "Odoo invoice number"), ("template", "Naming template")],
+        string="QuickBooks invoice number", default="odoo", required=True)
+    qbo_sync_customers = fields.Boolean("Create customers in QuickBooks", default=True)
+    qbo_sync_products = fields.Boolean("Create products in QuickBooks", default=True)
+    qbo_auto_push_invoices = fields.Boolean("Push posted invoices automatically")
+    qbo_auto_push_quotations = fields.Boolean("Push quotations automatically")
+
+    # --- mapping ----------------------------------------------------------------------
+    qbo_tax_default_id = fields.Many2one(
+        "qbo.reference", string="Customer tax: default", domain="[('kind', '=', 'taxcode')]")
+    qbo_tax_zero_id = fields.Many2one(
+        "qbo.reference", string="Customer tax: zero-rated", domain="[('kind', '=', 'taxcode')]")
+    qbo_tax_exempt_id = fields.Many2one(
+        "qbo.reference", string="Customer tax: tax-exempt", domain="[('kind', '=', 'taxcode')]")
+    qbo_product_tax_default_id = fields.Many2one(
+        "qbo.reference", string="Product tax: default", domain="[('kind', '=', 'taxcode')]")
+    qbo_product_tax_zero_id = fields.Many2one(
+        "qbo.reference", string="Product tax: zero-rated", domain="[('kind', '=', 'taxcode')]")
+    qbo_income_account_id = fields.Many2one(
+        "qbo.reference", string="Default income account", domain="[('kind', '=', 'account')]")
+    qbo_expense_account_id = fields.Many2one(
+        "qbo.reference", string="Default expense account", domain="[('kind', '=', 'account')]")
+    qbo_asset_account_id = fields.Many2one(
+        "qbo.reference", string="Default inventory asset account", domain="[('kind', '=', 'account')]")
+    qbo_receivable_account_id = fields.Many2one(
+        "qbo.reference", string="Receivable account", domain="[('kind', '=', 'account')]")
+    qbo_mapping_problems = fields.Text(compute="_compute_qbo_mapping_problems")
+
+    # ==================================================================================
+    # URLs
+    # ==================================================================================
+    def _qbo_root_url(self):
+        self.ensure_one()
+        if self.qbo_environment == "custom":
+            if not self.qbo_custom_url:
+                raise UserError(_("Enter the custom QuickBooks URL, or choose Production or Intuit sandbox."))
+            return self.qbo_custom_url.rstrip("/")
+        return None
+
+    def _qbo_api_base_url(self):
+        self.ensure_one()
+        return self._qbo_root_url() or API_BASE_URLS[self.qbo_environment]
+
+    def _qbo_discovery(self):
+        """The environment as intuitlib understands it: a name, or a discovery document URL."""
+        self.ensure_one()
+        root = self._qbo_root_url()
+        return f"{root}/.well-known/openid_configuration" if root else self.qbo_environment
+
+    def _qbo_app_url(self, path):
+        """A link that opens a record in QuickBooks' own web app (or the simulator's pages)."""
+        self.ensure_one()
+        root = self._qbo_root_url() or APP_BASE_URLS[self.qbo_environment]
+        return f"{root}/app/{path}"
+
+    def _qbo_redirect_uri(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        return f"{base.rstrip('/')}/qbo/oauth/callback"
+
+    # ==================================================================================
+    # OAuth and tokens
+    # ==================================================================================
+    def _qbo_auth(self):
+        self.ensure_one()
+        company = self.sudo()
+        if not company.qbo_client_id or not company.qbo_client_secret:
+            raise UserError(_("Enter the QuickBooks client id and client secret of your Intuit app first."))
+        return QBOAuth(company.qbo_client_id, company.qbo_client_secret,
+                       self._qbo_redirect_uri(), self._qbo_discovery())
+
+    def _qbo_make_oauth_state(self):
+        """An HMAC-signed, single-use state bound to the user and the company."""
+        self.ensure_one()
+        nonce = secrets.token_urlsafe(16)
+        self.sudo().qbo_oauth_nonce = nonce
+        payload = base64.urlsafe_b64encode(json.dumps(
+            {"uid": self.env.uid, "cid": self.id, "nonce": nonce, "ts": int(time.time())},
+            separators=(",", ":")).encode()).decode()
+        return f"{payload}.{hmac_sign(self.env(su=True), OAUTH_STATE_SCOPE, payload)}"
+
+    @api.model
+    def _qbo_check_oauth_state(self, state):
+        """Return the company a state was issued for, or raise with the reason it is refused.
+        The nonce is consumed, so a state is accepted once."""
+        try:
+            payload, signature = (state or "").rsplit(".", 1)
+        except ValueError:
+            raise AccessError(_("The QuickBooks answer carried no valid state: start the connection again."))
+        expected = hmac_sign(self.env(su=True), OAUTH_STATE_SCOPE, payload)
+        if not consteq(expected, signature):
+            raise AccessError(_("The QuickBooks answer carried a state that was not issued by this database."))
+        data = json.loads(base64.urlsafe_b64decode(payload.encode()))
+        if data.get("uid") != self.env.uid:
+            raise AccessError(_("This QuickBooks connection was started by another user."))
+        if time.time() - data.get("ts", 0) > OAUTH_STATE_MAX_AGE:
+            raise AccessError(_("The QuickBooks connection took too long: start it again."))
+        company = self.browse(data.get("cid")).exists()
+        if not company or company not in self.env.user.company_ids:
+            raise AccessError(_("You have no access to the company this connection was started for."))
+        stored = company.sudo().qbo_oauth_nonce
+        if not stored or not consteq(stored, data.get("nonce") or ""):
+            raise AccessError(_("This QuickBooks answer was already used: start the connection again."))
+        company.sudo().qbo_oauth_nonce = False
+        return company
+
+    def _qbo_token_values(self, tokens: TokenSet):
+        vals = {
+            "qbo_access_token": tokens.access_token,
+            "qbo_refresh_token": tokens.refresh_token,
+            "qbo_access_token_expires_at": datetime.utcfromtimestamp(tokens.expires_at),
+            "qbo_state": "connected",
+            "qbo_state_message": False,
+        }
+        if tokens.refresh_expires_at:
+            vals["qbo_refresh_token_expires_at"] = datetime.utcfromtimestamp(tokens.refresh_expires_at)
+        return vals
+
+    def _qbo_connect_with_code(self, code, realm_id):
+        self.ensure_one()
+        tokens = self._qbo_auth().exchange_code(code, realm_id)
+        self.sudo().write(dict(self._qbo_token_values(tokens), qbo_realm_id=realm_id, qbo_enabled=True))
+        self._qbo_fetch_company_info()
+
+    def _qbo_refresh_access_token(self, failed_token=None):
+        """Refresh the access token, serialised across workers by a row lock on the company.
+
+        The refresh runs in its own transaction, committed at once: QBO rotates the refresh
+        token and the previous one dies 24 hours later, so the new one must be persisted even
+        if the caller's transaction rolls back. A worker that waited on the lock finds the
+        token another worker just obtained and uses it instead of refreshing again."""
+        self.ensure_one()
+        try:
+            with self.env.registry.cursor() as cr:
+                cr.execute("SET LOCAL lock_timeout = '15s'")
+                token = self.with_env(self.env(cr=cr))._qbo_refresh_locked(failed_token)
+        except psycopg2.errors.LockNotAvailable:
+            # Only our own transaction can hold the row that long (it wrote the company):
+            # refresh inside it; the lock it holds still serialises the other workers.
+            _logger.info("QuickBooks token refresh runs in the caller's transaction (row busy).")
+            token = self._qbo_refresh_locked(failed_token)
+        self.invalidate_recordset(TOKEN_FIELDS + ["qbo_state", "qbo_state_message"])
+        return token
+
+    def _qbo_refresh_locked(self, failed_token):
+        cr = self.env.cr
+        cr.execute("""SELECT qbo_access_token, qbo_refresh_token, qbo_access_token_expires_at
+                        FROM res_company WHERE id = %s FOR UPDATE""", [self.id])
+        access, refresh, expires_at = cr.fetchone()
+        fresh_until = datetime.utcnow() + timedelta(seconds=ACCESS_TOKEN_MARGIN)
+        if access and access != failed_token and expires_at and expires_at > fresh_until:
+            return access  # another worker refreshed while we waited for the lock
+        company = self.sudo()
+        company.invalidate_recordset(TOKEN_FIELDS)
+        if not refresh:
+            company.write({"qbo_state": "reconnect",
+                           "qbo_state_message": _("No refresh token is stored: connect to QuickBooks again.")})
+            cr.commit()
+            raise RevokedError(message="No refresh token", detail="Connect to QuickBooks again.")
+        try:
+            tokens = self._qbo_auth().refresh(refresh)
+        except RevokedError as exc:
+            company.write({"qbo_state": "reconnect", "qbo_state_message": _(
+                "QuickBooks refused the stored refresh token (%(reason)s). The queue is paused and "
+                "nothing is lost: connect to QuickBooks again.", reason=exc.user_message())})
+            cr.commit()
+            raise
+        company.write(self._qbo_token_values(tokens))
+        cr.commit()
+        return tokens.access_token
+
+    def _qbo_client(self, **kwargs):
+        """A QBO API client for this company, refreshing tokens as needed."""
+        self.ensure_one()
+        company = self.sudo()
+        if not company.qbo_enabled:
+            raise UserError(_("QuickBooks Online is not enabled for %(company)s.", company=self.name))
+        if company.qbo_state == "reconnect":
+            raise RevokedError(message="Reconnect needed", detail=company.qbo_state_message or "")
+        if not company.qbo_realm_id or not (company.qbo_access_token or company.qbo_refresh_token):
+            raise UserError(_("%(company)s is not connected to QuickBooks Online yet.", company=self.name))
+        access = company.qbo_access_token
+        expires = company.qbo_access_token_expires_at
+        if not access or not expires or expires <= datetime.utcnow() + timedelta(seconds=ACCESS_TOKEN_MARGIN):
+            access = self._qbo_refresh_access_token(failed_token=access)
+        state = {"token": access}
+
+        def refresh():
+            state["token"] = self._qbo_refresh_access_token(failed_token=state["token"])
+            return state["token"]
+
+        return QBOClient(company.qbo_realm_id, self._qbo_api_base_url(), access, refresh=refresh, **kwargs)
+
+    # ==================================================================================
+    # Actions
+    # ==================================================================================
+    def _qbo_fetch_company_info(self):
+        self.ensure_one()
+        client = self._qbo_client()
+        info = client.company_info()
+        prefs = client.preferences()
+        country = info.get("Country") or (info.get("CompanyAddr") or {}).get("Country") or ""
+        currency = ((prefs.get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value")
+        self.sudo().write({
+            "qbo_company_name": info.get("CompanyName"),
+            "qbo_country": country,
+            "qbo_tax_model": "us" if country in ("US", "USA") else "global",
+            "qbo_home_currency": currency,
+            "qbo_multicurrency": bool((prefs.get("CurrencyPrefs") or {}).get("MultiCurrencyEnabled")),
+            "qbo_state": "connected",
+            "qbo_state_message": False,
+        })
+        return info
+
+    def action_qbo_test_connection(self):
+        self.ensure_one()
+        self._qbo_check_manager()
+        try:
+            self._qbo_fetch_company_info()
+        except QBOError as exc:
+            self.sudo().write({"qbo_state": "reconnect" if isinstance(exc, RevokedError) else "error",
+                               "qbo_state_message": exc.user_message()})
+            return self._qbo_notify(_("QuickBooks connection failed"), exc.user_message(), "danger")
+        return self._qbo_notify(
+            _("Connected to QuickBooks"),
+            _("%(name)s (%(country)s)", name=self.qbo_company_name, country=self.qbo_country), "success")
+
+    def action_qbo_disconnect(self):
+        self.ensure_one()
+        self._qbo_check_manager()
+        company = self.sudo()
+        token = company.qbo_refresh_token or company.qbo_access_token
+        message = False
+        if token:
+            try:
+                self._qbo_auth().revoke(token)
+            except (QBOError, UserError) as exc:
+                message = _("The tokens were cleared here, but QuickBooks did not confirm the revocation: %(e)s",
+                            e=getattr(exc, "user_message", lambda: str(exc))())
+        company.write({f: False for f in TOKEN_FIELDS} | {
+            "qbo_state": "disconnected", "qbo_state_message": message})
+        return True
+
+    def action_qbo_refresh_references(self):
+        self.ensure_one()
+        self._qbo_check_manager()
+        self.env["qbo.reference"]._qbo_import(self)
+        return True
+
+    def _qbo_check_manager(self):
+        if not self.env.user.has_group("qbo_financial_hub.group_qbo_manager"):
+            raise AccessError(_("Only QuickBooks administrators can change the QuickBooks connection."))
+
+    @api.model
+    def _qbo_notify(self, title, message, kind="info", sticky=False):
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"title": title, "message": message, "type": kind, "sticky": sticky}}
+
+    # ==================================================================================
+    # Mapping checks
+    # ==================================================================================
+    @api.depends("qbo_enabled", "qbo_state", "qbo_references_date", "qbo_income_account_id",
+                 "qbo_tax_default_id", "qbo_product_tax_default_id", "qbo_tax_model")
+    def _compute_qbo_mapping_problems(self):
+        for company in self:
+            problems = company._qbo_mapping_problems() if company.qbo_enabled else []
+            company.qbo_mapping_problems = "\n".join(f"• {p}" for p in problems) or False
+
+    def _qbo_mapping_problems(self, scope=("customer", "product", "invoice")):
+        """Every missing piece of configuration a push in `scope` would need, at once."""
+        self.ensure_one()
+        company = self.sudo()
+        problems = []
+        if company.qbo_state != "connected" or not company.qbo_realm_id:
+            problems.append(_("The company is not connected to QuickBooks Online."))
+        if not company.qbo_references_date:
+            problems.append(_("QuickBooks terms, tax codes and accounts were never imported: press Refresh lists."))
+        if "product" in scope:
+            if not company.qbo_income_account_id:
+                problems.append(_("No default income account is mapped for products."))
+            if company.qbo_tax_model == "global" and not company.qbo_product_tax_default_id:
+                problems.append(_("No QuickBooks tax code is mapped for the product tax 'default'."))
+        if "customer" in scope and company.qbo_tax_model == "global" and not company.qbo_tax_default_id:
+            problems.append(_("No QuickBooks tax code is mapped for the customer tax treatment 'default'."))
+        if "invoice" in scope:
+            terms = self.env["account.payment.term"].with_company(company).search(
+                [("company_id", "in", [False, company.id])])
+            unmapped = terms.filtered(lambda t: not t.qbo_term_ref_id)
+            if unmapped:
+                problems.append(_("Payment terms without a QuickBooks term: %(names)s",
+                                  names=", ".join(unmapped.mapped("name"))))
+            taxes = self.env["account.tax"].search([
+                ("company_id", "=", company.id), ("type_tax_use", "=", "sale"),
+                ("amount_type", "!=", "group"), ("qbo_tax_code_ref_id", "=", False)])
+            if taxes:
+                problems.append(_("Sales taxes without a QuickBooks tax code: %(names)s",
+                                  names=", ".join(taxes.mapped("name"))))
+        return problems

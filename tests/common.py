@@ -1,0 +1,66 @@
+"""Shared set-up for the Odoo suite: one local QuickBooks Online simulator per test process,
+reset before every test, and helpers that connect an Odoo company to one of its realms."""
+import threading
+from datetime import datetime, timedelta
+
+from odoo.tests import TransactionCase
+
+from ..simulator import CA_REALM, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, US_REALM, Simulator
+
+_lock = threading.Lock()
+_simulator = None
+
+
+def get_simulator():
+    """The process-wide simulator, started on a free localhost port on first use."""
+    global _simulator
+    with _lock:
+        if _simulator is None:
+            _simulator = Simulator(host="127.0.0.1", port=0).start()
+        return _simulator
+
+
+class QboCommonMixin:
+    US_REALM = US_REALM
+    CA_REALM = CA_REALM
+
+    @classmethod
+    def _qbo_setup_simulator(cls):
+        cls.sim = get_simulator()
+
+    def _qbo_reset_simulator(self):
+        self.sim.reset()
+
+    def qbo_configure(self, company, realm=None, connect=True):
+        """Point `company` at the simulator; with `connect`, give it fresh tokens for `realm`."""
+        vals = {
+            "qbo_enabled": True,
+            "qbo_environment": "custom",
+            "qbo_custom_url": self.sim.url,
+            "qbo_client_id": DEFAULT_CLIENT_ID,
+            "qbo_client_secret": DEFAULT_CLIENT_SECRET,
+        }
+        if connect:
+            realm = realm or US_REALM
+            tokens = self.sim.issue_tokens(realm)
+            vals.update({
+                "qbo_realm_id": realm,
+                "qbo_access_token": tokens["access_token"],
+                "qbo_refresh_token": tokens["refresh_token"],
+                "qbo_access_token_expires_at": datetime.utcnow() + timedelta(seconds=tokens["expires_in"]),
+                "qbo_state": "connected",
+            })
+        company.sudo().write(vals)
+        return company
+
+
+class QboTransactionCase(QboCommonMixin, TransactionCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._qbo_setup_simulator()
+
+    def setUp(self):
+        super().setUp()
+        self._qbo_reset_simulator()
