@@ -196,8 +196,12 @@ class QBOClient:
         return body, None
 
     def _delay(self, error, attempt):
-        """Seconds to wait before retry number ``attempt`` (0-based); raises when too long."""
-        retry_after = getattr(error, "retry_after", None)
+        """Seconds to wait before retry number ``attempt`` (0-based); raises when too long.
+
+        A ``Retry-After`` from the server (429 or 5xx) is used as is; otherwise
+        exponential backoff with jitter.
+        """
+        retry_after = error.retry_after
         if retry_after is not None:
             if self.max_retry_after is not None and retry_after > self.max_retry_after:
                 raise error

@@ -86,18 +86,21 @@ class ConnectionConfigError(QBOError):
 
 
 class TransientError(QBOError):
-    """A temporary failure (5xx, SystemFault 10000, timeout, dropped connection)."""
+    """A temporary failure (5xx, SystemFault 10000, timeout, dropped connection).
+
+    ``retry_after``: seconds from the answer's ``Retry-After`` header, or None.
+    """
     transient = True
     hint = "This is temporary; it will be tried again later."
+
+    def __init__(self, *args, retry_after=None, **kwargs):
+        self.retry_after = retry_after
+        super().__init__(*args, **kwargs)
 
 
 class ThrottledError(TransientError):
     """QBO's rate limit was hit (HTTP 429 / fault 3001). ``retry_after`` in seconds or None."""
     hint = "QuickBooks Online limits how many requests an app may send; it will be tried again later."
-
-    def __init__(self, *args, retry_after=None, **kwargs):
-        self.retry_after = retry_after
-        super().__init__(*args, **kwargs)
 
 
 class AuthenticationError(QBOError):
@@ -257,6 +260,6 @@ def error_from_fault(fault, status=None, intuit_tid=None, retry_after=None):
     cls = class_for(code, status, message)
     kwargs = dict(code=code, detail=first.get("detail"), element=first.get("element"),
                   status=status, intuit_tid=intuit_tid, fault_type=fault_type, errors=errors)
-    if cls is ThrottledError:
-        return cls(message or "Throttled", retry_after=retry_after, **kwargs)
+    if issubclass(cls, TransientError):
+        return cls(message or "Temporary failure", retry_after=retry_after, **kwargs)
     return cls(message, **kwargs)

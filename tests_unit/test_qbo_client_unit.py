@@ -310,3 +310,10 @@ def test_secrets_never_logged(caplog):
     assert "SECRET-ACCESS-TOKEN" not in caplog.text
     assert "SECRET-ACCESS-TOKEN" not in str(info.value)
     assert "SECRET-ACCESS-TOKEN" not in repr(client)
+
+
+def test_503_retry_after_is_honoured():
+    client, _, delays = make_client((503, "<html>busy</html>", {"Retry-After": "4"}),
+                                    (200, {"Item": {"Id": "1"}}))
+    assert client.read("Item", "1") == {"Id": "1"}
+    assert delays == [4.0]
