@@ -1,0 +1,159 @@
+"""The two seeded companies: a US one and a Canadian one."""
+
+US_REALM = "9130350000000001"
+CA_REALM = "9130350000000002"
+
+
+def _ref(value, name=None):
+    ref = {"value": str(value)}
+    if name:
+        ref["name"] = name
+    return ref
+
+
+def _accounts():
+    rows = [
+        ("1", "Sales of Product Income", "Income", "SalesOfProductIncome", True),
+        ("2", "Services", "Income", "ServiceFeeIncome", True),
+        ("3", "Cost of Goods Sold", "Cost of Goods Sold", "SuppliesMaterialsCogs", True),
+        ("4", "Inventory Asset", "Other Current Asset", "Inventory", True),
+        ("5", "Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", True),
+        ("6", "Office Expenses", "Expense", "OfficeGeneralAdministrativeExpenses", True),
+        ("7", "Checking", "Bank", "Checking", True),
+        ("8", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", True),
+        ("9", "Old Income Account", "Income", "OtherPrimaryIncome", False),
+    ]
+    return [{"Id": i, "Name": n, "FullyQualifiedName": n, "AccountType": t, "AccountSubType": s,
+             "Classification": _classification(t), "Active": a, "SubAccount": False,
+             "CurrentBalance": 0} for i, n, t, s, a in rows]
+
+
+def _classification(account_type):
+    if account_type in ("Income", "Other Income"):
+        return "Revenue"
+    if account_type in ("Expense", "Cost of Goods Sold", "Other Expense"):
+        return "Expense"
+    return "Asset"
+
+
+def _terms():
+    rows = [("1", "Due on receipt", 0), ("2", "Net 15", 15), ("3", "Net 30", 30), ("4", "Net 60", 60)]
+    return [{"Id": i, "Name": n, "Active": True, "Type": "STANDARD", "DueDays": d,
+             "DiscountPercent": 0, "DiscountDays": 0} for i, n, d in rows]
+
+
+def _rate(rid, name, value, agency="1"):
+    return {"Id": rid, "Name": name, "Description": name, "Active": True, "RateValue": value,
+            "AgencyRef": _ref(agency), "SpecialTaxType": "NONE", "DisplayType": "ReadOnly"}
+
+
+def _code(cid, name, rate_ids, rates, taxable=True, group=True):
+    by_id = {r["Id"]: r for r in rates}
+    details = [{"TaxRateRef": _ref(r, by_id[r]["Name"]), "TaxTypeApplicable": "TaxOnAmount",
+                "TaxOrder": 0} for r in rate_ids]
+    return {"Id": cid, "Name": name, "Description": name, "Active": True, "Hidden": False,
+            "Taxable": taxable, "TaxGroup": group,
+            "SalesTaxRateList": {"TaxRateDetail": details},
+            "PurchaseTaxRateList": {"TaxRateDetail": []}}
+
+
+def _names(country):
+    city, sub, postal = ("Half Moon Bay", "CA", "94213") if country == "US" else ("Vancouver", "BC", "V6B 1A1")
+    addr = {"Line1": "12 Ocean Dr.", "City": city, "CountrySubDivisionCode": sub,
+            "PostalCode": postal, "Country": country}
+    currency = _ref("USD", "United States Dollar") if country == "US" else _ref("CAD", "Canadian Dollar")
+
+    def customer(cid, display, active=True, parent=None, **extra):
+        rec = {"Id": cid, "DisplayName": display, "PrintOnCheckName": display, "Active": active,
+               "Job": bool(parent), "BillWithParent": bool(parent), "Taxable": True,
+               "Balance": 0, "BalanceWithJobs": 0, "CurrencyRef": dict(currency),
+               "PreferredDeliveryMethod": "Print", "BillAddr": dict(addr),
+               "FullyQualifiedName": display, "Level": 0}
+        if parent:
+            rec["ParentRef"] = _ref(parent[0])
+            rec["FullyQualifiedName"] = parent[1] + ":" + display
+            rec["Level"] = 1
+        rec.update(extra)
+        return rec
+
+    customers = [
+        customer("1", "Amy's Bird Sanctuary", GivenName="Amy", FamilyName="Lauterbach",
+                 CompanyName="Amy's Bird Sanctuary", PrimaryEmailAddr={"Address": "birds@example.com"}),
+        customer("2", "Bill's Windsurf Shop", CompanyName="Bill's Windsurf Shop", SalesTermRef=_ref("3")),
+        customer("3", "Old Customer Ltd", active=False, CompanyName="Old Customer Ltd"),
+        customer("4", "Beach Branch", parent=("2", "Bill's Windsurf Shop")),
+    ]
+    vendors = [
+        {"Id": "5", "DisplayName": "Brosnahan Insurance Agency", "CompanyName": "Brosnahan Insurance Agency",
+         "Active": True, "Vendor1099": False, "Balance": 0, "CurrencyRef": dict(currency)},
+        {"Id": "6", "DisplayName": "Acme Supplies Vendor", "CompanyName": "Acme Supplies",
+         "Active": True, "Vendor1099": False, "Balance": 0, "CurrencyRef": dict(currency)},
+    ]
+    employees = [{"Id": "7", "DisplayName": "Emily Platt", "GivenName": "Emily", "FamilyName": "Platt",
+                  "PrintOnCheckName": "Emily Platt", "Active": True, "BillableTime": False}]
+    return customers, vendors, employees
+
+
+def _items(us):
+    def item(iid, name, typ, price, income, active=True, **extra):
+        rec = {"Id": iid, "Name": name, "FullyQualifiedName": name, "Type": typ, "UnitPrice": price,
+               "Active": active, "Taxable": us, "TrackQtyOnHand": False, "SubItem": False,
+               "IncomeAccountRef": _ref(income), "Description": name}
+        rec.update(extra)
+        return rec
+
+    return [
+        item("1", "Design", "Service", 75, "2", Sku="DES-1", Description="Custom Design"),
+        item("2", "Gardening", "Service", 25, "2", Description="Weekly Gardening Service"),
+        item("3", "Rock Fountain", "NonInventory", 275, "1", Description="Rock Fountain"),
+        item("4", "Old Item", "Service", 10, "2", active=False),
+        item("5", "Pump", "Inventory", 15, "1", Sku="PMP-1", TrackQtyOnHand=True, QtyOnHand=25,
+             InvStartDate="2024-01-01", AssetAccountRef=_ref("4"), ExpenseAccountRef=_ref("3"),
+             PurchaseCost=10),
+    ]
+
+
+def _company(realm, name, country, addr):
+    info = {"Id": "1", "CompanyName": name, "LegalName": name, "Country": country,
+            "CompanyAddr": addr, "LegalAddr": addr, "Email": {"Address": "demo@example.com"},
+            "SupportedLanguages": "en", "FiscalYearStartMonth": "January",
+            "NameValue": [{"Name": "OfferingSku", "Value": "QuickBooks Online Plus"}]}
+    us = country == "US"
+    prefs = {"Id": "1",
+             "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": False},
+             "CurrencyPrefs": {"HomeCurrency": _ref("USD" if us else "CAD"), "MultiCurrencyEnabled": us},
+             "SalesFormsPrefs": {"CustomTxnNumbers": True, "DefaultTerms": _ref("3"),
+                                 "AllowDiscount": True, "AllowShipping": False},
+             "AccountingInfoPrefs": {"TrackDepartments": False, "ClassTrackingPerTxn": False}}
+    return info, prefs
+
+
+def seed_company(realm):
+    """Return {entity: [records]} for one seeded realm (records without MetaData/SyncToken)."""
+    us = realm == US_REALM
+    if us:
+        addr = {"Line1": "2500 Garcia Ave", "City": "Mountain View", "CountrySubDivisionCode": "CA",
+                "PostalCode": "94043", "Country": "US"}
+        info, prefs = _company(realm, "Sim US Company (Demo Co.)", "US", addr)
+        rates = [_rate("1", "California State", 6), _rate("2", "Alameda County", 2.25, "2"),
+                 _rate("3", "New York City", 8.875, "3")]
+        codes = [_code("TAX", "TAX", [], rates, group=False), _code("NON", "NON", [], rates, False, False),
+                 _code("2", "California", ["1", "2"], rates), _code("3", "New York City", ["3"], rates)]
+    else:
+        addr = {"Line1": "100 King St W", "City": "Toronto", "CountrySubDivisionCode": "ON",
+                "PostalCode": "M5X 1A9", "Country": "CA"}
+        info, prefs = _company(realm, "Sim Canada Company", "CA", addr)
+        rates = [_rate("1", "GST", 5), _rate("2", "HST ON", 13), _rate("3", "PST BC", 7, "2"),
+                 _rate("4", "Exempt", 0), _rate("5", "Zero-rated", 0)]
+        codes = [_code("3", "GST", ["1"], rates), _code("4", "HST ON", ["2"], rates),
+                 _code("5", "GST/PST BC", ["1", "3"], rates), _code("6", "PST BC", ["3"], rates),
+                 _code("7", "Exempt", ["4"], rates, taxable=False), _code("8", "Zero-rated", ["5"], rates)]
+    customers, vendors, employees = _names(info["Country"])
+    return {
+        "CompanyInfo": [info], "Preferences": [prefs], "Account": _accounts(), "Term": _terms(),
+        "TaxRate": rates, "TaxCode": codes, "Customer": customers, "Vendor": vendors,
+        "Employee": employees, "Item": _items(us),
+    }
+
+
+COMPANY_NAMES = {US_REALM: "Sim US Company (Demo Co.)", CA_REALM: "Sim Canada Company"}

@@ -1,0 +1,576 @@
+"""The HTTP server and the Simulator object that tests, scripts and the CLI drive."""
+import collections
+import json
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from . import web
+from .clock import Clock
+from .errors import QBOError, auth_body, business, system_error, throttle_error, throttle_xml, unsupported
+from .limits import (DEFAULT_LIMITS, Counters, FaultPlan, IdempotencyCache, RateLimiter, Throttled)
+from .oauth import DEFAULT_CLIENT_ID, OAuth, OAuthError
+from .seed import CA_REALM, COMPANY_NAMES, US_REALM
+from .store import BY_LOWER, FAMILY, Company
+
+_log = logging.getLogger("qbo_simulator")
+API_RE = re.compile(r"^/v3/company/([^/]+)/?(.*)$")
+WRITE_KINDS = ("create", "update", "delete", "void")
+
+
+class Response:
+    def __init__(self, status=200, body=b"", content_type="application/json", headers=None, drop=None, delay=0.0):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode("utf-8")
+        elif isinstance(body, str):
+            body = body.encode("utf-8")
+        self.status, self.body, self.content_type = status, body, content_type
+        self.headers = dict(headers or {})
+        self.drop, self.delay = drop, delay
+        self.code = None
+
+    @classmethod
+    def html(cls, text, status=200):
+        return cls(status, text, "text/html; charset=utf-8")
+
+    @classmethod
+    def redirect(cls, location):
+        return cls(302, b"", "text/plain", {"Location": location})
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "QBOSimulator/1.0"
+    timeout = 300
+
+    def log_message(self, fmt, *args):
+        _log.debug("%s " + fmt, self.address_string(), *args)
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def do_PUT(self):
+        self._dispatch("PUT")
+
+    def do_DELETE(self):
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method):
+        sim = self.server.sim
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            resp = sim.handle(method, self.path, self.headers, body)
+        except Exception:  # the last net: never a stack trace to the client
+            _log.error("unhandled error for %s %s\n%s", method, self.path, traceback.format_exc())
+            resp = sim.fault_response(system_error())
+        if resp.drop:
+            if resp.delay:
+                time.sleep(resp.delay)
+            self.close_connection = True
+            return
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(len(resp.body)))
+        self.send_header("intuit_tid", secrets.token_hex(16))
+        for key, value in resp.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if method != "HEAD":
+            self.wfile.write(resp.body)
+
+
+class Simulator:
+    def __init__(self, host="127.0.0.1", port=0, data_file=None, latency_ms=0, time_scale=1.0, limits=True):
+        self.host, self.port = host, port
+        self.data_file = data_file
+        self.latency_ms = float(latency_ms or 0)
+        self.clock = Clock(time_scale)
+        self.companies = {realm: Company(realm, self.clock) for realm in (US_REALM, CA_REALM)}
+        self.oauth = OAuth(self.clock)
+        self.limiter = RateLimiter(self.clock)
+        self.counters_ = Counters()
+        self.idem = IdempotencyCache()
+        self.faults = {}
+        self.log = collections.deque(maxlen=500)
+        self.log_lock = threading.Lock()
+        self._server = None
+        self._thread = None
+        if not limits:
+            self.limiter.configure(enabled=False)
+        if data_file and os.path.exists(data_file):
+            self.load(data_file)
+
+    # ----- lifecycle -------------------------------------------------------------------------------
+    def start(self):
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server.daemon_threads = True
+        self._server.sim = self
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="qbo-simulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self.data_file:
+            self.save(self.data_file)
+
+    def serve_forever(self):
+        """Run in the foreground (the CLI); Ctrl-C stops and saves."""
+        if self._server is None:
+            self.start()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    @property
+    def url(self):
+        return "http://%s:%d" % (self.host, self.port)
+
+    @property
+    def discovery_url(self):
+        return self.url + "/.well-known/openid_configuration"
+
+    @property
+    def api_base(self):
+        return self.url + "/v3"
+
+    # ----- Python interface ---------------------------------------------------------------------------
+    def reset(self):
+        for company in self.companies.values():
+            company.reset()
+        self.oauth.reset(keep_apps=True)
+        self.limiter.reset()
+        self.limiter.configure(**DEFAULT_LIMITS)
+        self.counters_.reset()
+        self.idem.reset()
+        self.faults = {}
+        self.clock.reset()
+        with self.log_lock:
+            self.log.clear()
+
+    def advance(self, seconds):
+        self.clock.advance(seconds)
+
+    def set_time_scale(self, time_scale):
+        self.clock.set_scale(time_scale)
+
+    def register_app(self, client_id, client_secret, redirect_uris):
+        self.oauth.register_app(client_id, client_secret, redirect_uris)
+
+    def issue_tokens(self, realm_id, client_id=DEFAULT_CLIENT_ID):
+        self._company(realm_id)
+        return self.oauth.issue(realm_id, client_id)
+
+    def set_faults(self, realm_id, latency_ms=0, error_rate=0.0, timeout_rate=0.0, lost_rate=0.0,
+                   throttle_rate=0.0, seed=None, timeout_s=5.0):
+        self._company(realm_id)
+        self.faults[realm_id] = FaultPlan(latency_ms, error_rate, timeout_rate, lost_rate, throttle_rate,
+                                          seed, timeout_s)
+
+    def set_limits(self, per_minute=500, concurrent=10, batch_per_minute=40, batch_items=30, enabled=True):
+        self.limiter.configure(per_minute=per_minute, concurrent=concurrent, batch_per_minute=batch_per_minute,
+                               batch_items=batch_items, enabled=enabled)
+
+    def counters(self, realm_id=None):
+        return self.counters_.snapshot(realm_id)
+
+    def entities(self, realm_id, entity):
+        return self._company(realm_id).entities(self._entity_name(entity))
+
+    def revoke_all(self, realm_id):
+        self.oauth.revoke_realm(realm_id)
+
+    def company_names(self):
+        return [(realm, self.companies[realm].info.get("CompanyName", COMPANY_NAMES.get(realm)))
+                for realm in self.companies]
+
+    def request_log(self):
+        with self.log_lock:
+            return list(self.log)
+
+    def _company(self, realm_id):
+        company = self.companies.get(str(realm_id))
+        if company is None:
+            raise KeyError("unknown realm %r" % realm_id)
+        return company
+
+    @staticmethod
+    def _entity_name(entity):
+        name = BY_LOWER.get(str(entity).lower())
+        if name is None:
+            raise KeyError("unknown entity %r" % entity)
+        return name
+
+    # ----- persistence --------------------------------------------------------------------------------
+    def save(self, path=None):
+        path = path or self.data_file
+        state = {"version": 1, "clock_offset": self.clock.offset,
+                 "companies": {realm: c.dump() for realm, c in self.companies.items()},
+                 "oauth": self.oauth.dump(), "idempotency": self.idem.dump()}
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(state, handle)
+        os.replace(tmp, path)
+        return path
+
+    def load(self, path):
+        with open(path, encoding="utf-8") as handle:
+            state = json.load(handle)
+        for realm, company_state in state.get("companies", {}).items():
+            if realm in self.companies:
+                self.companies[realm].load(company_state)
+        self.oauth.load(state.get("oauth", {}))
+        self.idem.load(state.get("idempotency"))
+        self.clock.advance(state.get("clock_offset", 0) - self.clock.offset)
+
+    # ----- HTTP plumbing -----------------------------------------------------------------------------------
+    def now_text(self):
+        return self.clock.iso()
+
+    def fault_response(self, err, headers=None):
+        body = {"Fault": err.fault(), "time": self.now_text()}
+        resp = Response(err.status, body, headers=headers)
+        resp.code = err.code
+        return resp
+
+    def _record(self, realm, method, path, resp, request_id):
+        entry = {"time": self.clock.iso_seconds(), "realm": realm or "", "method": method, "path": path,
+                 "status": "dropped" if resp.drop else resp.status, "code": resp.code, "requestid": request_id}
+        with self.log_lock:
+            self.log.append(entry)
+
+    def handle(self, method, raw_path, headers, body):
+        url = urlsplit(raw_path)
+        path = url.path.rstrip("/") or "/"
+        params = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        match = API_RE.match(path)
+        if match:
+            realm = match.group(1)
+            resp = self._api(method, realm, match.group(2).strip("/"), params, headers, body)
+            if resp.code and resp.status != 429:
+                self.counters_.add(realm, "faults")
+            self._record(realm, method, url.path, resp, params.get("requestid"))
+            return resp
+        if path.startswith("/admin/"):
+            return self._admin(method, path[len("/admin/"):], params, body)
+        base = self._base_url(headers)
+        if path in ("/.well-known/openid_configuration", "/.well-known/openid-configuration"):
+            return Response(200, self.discovery(base))
+        if path in ("/connect/oauth2", "/connect/oauth2/approve"):
+            return self._authorize(method, params, body)
+        if path == "/oauth2/v1/tokens/bearer":
+            return self._token(headers, body)
+        if path == "/v2/oauth2/tokens/revoke":
+            return self._revoke(headers, body)
+        if path == "/v1/openid_connect/userinfo":
+            realm, detail = self.oauth.bearer(headers.get("Authorization"))
+            if detail:
+                return Response(401, {"error": "invalid_token", "error_description": detail})
+            return Response(200, {"sub": "sim-user-" + realm, "email": "demo@example.com", "emailVerified": True,
+                                  "givenName": "Demo", "familyName": "User"})
+        if path == "/op/v1/jwks":
+            return Response(200, {"keys": []})
+        if path == "/":
+            return Response.html(web.dashboard(self))
+        return self._record_pages(path, params)
+
+    def _base_url(self, headers):
+        host = headers.get("Host")
+        return "http://" + host if host else self.url
+
+    @staticmethod
+    def discovery(base):
+        return {"issuer": base, "authorization_endpoint": base + "/connect/oauth2",
+                "token_endpoint": base + "/oauth2/v1/tokens/bearer",
+                "userinfo_endpoint": base + "/v1/openid_connect/userinfo",
+                "revocation_endpoint": base + "/v2/oauth2/tokens/revoke", "jwks_uri": base + "/op/v1/jwks",
+                "response_types_supported": ["code"], "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "scopes_supported": ["openid", "email", "profile", "address", "phone",
+                                     "com.intuit.quickbooks.accounting", "com.intuit.quickbooks.payment"],
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+                "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"]}
+
+    def _record_pages(self, path, params):
+        parts = path.strip("/").split("/")
+        entity, rid, realm = None, None, params.get("realmId")
+        if len(parts) == 4 and parts[0] == "company":
+            realm, entity, rid = parts[1], BY_LOWER.get(parts[2].lower()), parts[3]
+        elif len(parts) == 2 and parts[0] == "app" and parts[1].lower() in web.ENTITY_PAGES:
+            entity = web.ENTITY_PAGES[parts[1].lower()]
+            rid = params.get("txnId") or params.get("nameId") or params.get("itemId")
+        if entity and rid:
+            text = web.record_page(self, entity, rid, realm)
+            if text:
+                return Response.html(text)
+            return Response.html(web.page("Not found", "<h1>%s %s was not found</h1><p><a href='/'>Back</a></p>"
+                                          % (web.esc(entity), web.esc(rid))), 404)
+        return Response.html(web.page("Not found", "<h1>Not found</h1><p><a href='/'>Back</a></p>"), 404)
+
+    # ----- OAuth endpoints -----------------------------------------------------------------------------
+    def _authorize(self, method, params, body):
+        self.counters_.add(None, "authorize")
+        if method == "POST":
+            params = dict(params)
+            params.update({k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()})
+        problem = self.oauth.check_client(params.get("client_id"), params.get("redirect_uri"))
+        if problem:
+            return Response.html(web.error_page(problem), 400)
+        if params.get("response_type", "code") != "code":
+            return Response.html(web.error_page("response_type must be code"), 400)
+        if method != "POST":
+            return Response.html(web.consent_page(params, self.company_names()))
+        redirect, state = params["redirect_uri"], params.get("state", "")
+        if params.get("action") == "cancel":
+            return Response.redirect(web.redirect_url(redirect, {"error": "access_denied", "state": state}))
+        realm = params.get("realmId") or US_REALM
+        if realm not in self.companies:
+            return Response.html(web.error_page("Unknown company %s" % realm), 400)
+        code = self.oauth.new_code(params["client_id"], redirect, realm)
+        return Response.redirect(web.redirect_url(redirect, {"code": code, "state": state, "realmId": realm}))
+
+    def _token(self, headers, body):
+        self.counters_.add(None, "token")
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        try:
+            return Response(200, self.oauth.token(headers.get("Authorization"), form),
+                            headers={"Cache-Control": "no-store"})
+        except OAuthError as exc:
+            return Response(exc.status, exc.body)
+
+    def _revoke(self, headers, body):
+        try:
+            token = json.loads(body or b"{}").get("token")
+        except (ValueError, AttributeError):
+            token = None
+        try:
+            self.oauth.revoke(headers.get("Authorization"), token)
+        except OAuthError as exc:
+            return Response(exc.status, exc.body)
+        return Response(200, b"", "text/plain")
+
+    # ----- the accounting API -----------------------------------------------------------------------------
+    def _api(self, method, realm, rest, params, headers, body):
+        self.counters_.add(realm, "total")
+        token_realm, detail = self.oauth.bearer(headers.get("Authorization"))
+        if detail:
+            self.counters_.add(realm, "unauthorized")
+            resp = Response(401, auth_body(detail, self.now_text()),
+                            headers={"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'})
+            resp.code = "3200"
+            return resp
+        if realm not in self.companies or token_realm != realm:
+            return self.fault_response(QBOError(
+                "3100", "ApplicationAuthorizationFailed: the access token does not grant access to company %s"
+                % realm, status=403, ftype="AuthorizationFault"))
+        segments = [s for s in rest.split("/") if s]
+        is_batch = bool(segments) and segments[0].lower() == "batch"
+        try:
+            self.limiter.acquire(realm, is_batch)
+        except Throttled as exc:
+            self.counters_.add(realm, "throttled")
+            return self.fault_response(throttle_error(), {"Retry-After": str(exc.retry_after)})
+        try:
+            plan = self.faults.get(realm)
+            latency = self.latency_ms + (plan.latency_ms if plan else 0)
+            if latency:
+                time.sleep(latency / 1000.0)
+            if plan:
+                injected = self._inject(realm, plan)
+                if injected:
+                    return injected
+            resp = self._api_call(method, realm, segments, params, body)
+            if plan and plan.roll(plan.lost_rate):
+                self.counters_.add(realm, "lost")
+                resp.drop = "lost"
+            return resp
+        except QBOError as err:
+            return self.fault_response(err)
+        finally:
+            self.limiter.release(realm)
+
+    def _inject(self, realm, plan):
+        if plan.roll(plan.throttle_rate):
+            self.counters_.add(realm, "injected_429")
+            self.counters_.add(realm, "throttled")
+            if plan.next_throttle_is_xml():
+                resp = Response(429, throttle_xml(self.now_text()), "application/xml", {"Retry-After": "1"})
+                resp.code = "3001"
+                return resp
+            return self.fault_response(throttle_error(), {"Retry-After": "1"})
+        if plan.roll(plan.error_rate):
+            self.counters_.add(realm, "injected_5xx")
+            if plan.roll(0.5):
+                return Response(503, "<html><body><h1>503 Service Unavailable</h1></body></html>",
+                                "text/html", {"Retry-After": "1"})
+            return self.fault_response(system_error("System Failure Error: injected fault"))
+        if plan.roll(plan.timeout_rate):
+            self.counters_.add(realm, "timeouts")
+            return Response(504, drop="timeout", delay=plan.timeout_s)
+        return None
+
+    def _api_call(self, method, realm, segments, params, body):
+        company = self.companies[realm]
+        if not segments:
+            raise unsupported("Operation Could not find resource for relative : /v3/company/%s" % realm)
+        head = segments[0].lower()
+        if head == "query":
+            self.counters_.add(realm, "query")
+            text = params.get("query") if method == "GET" else body.decode("utf-8", "replace")
+            return self._ok({"QueryResponse": company.query(text or params.get("query", ""))})
+        if head == "batch" and method == "POST":
+            self.counters_.add(realm, "batch")
+            return self._idempotent(company, params, lambda: self._batch(company, self._json(body)), 36)
+        entity = BY_LOWER.get(head)
+        if entity is None:
+            raise unsupported("Operation Could not find resource for relative : /%s of full path: "
+                              "/v3/company/%s/%s" % ("/".join(segments), realm, "/".join(segments)))
+        if method == "GET":
+            self.counters_.add(realm, "read")
+            rid = segments[1] if len(segments) > 1 else ("1" if entity in ("Preferences", "CompanyInfo") else None)
+            if rid is None:
+                raise unsupported("Operation GET without an id is not supported for %s." % entity)
+            return self._ok({entity: company.read(entity, rid)})
+        if method != "POST":
+            raise unsupported("Method %s is not supported." % method)
+
+        def write():
+            kind, answer = company.write(entity, self._json(body), params.get("operation"), params.get("include"))
+            self.counters_.add(realm, kind)
+            return {entity: answer}
+        return self._idempotent(company, params, write, 50)
+
+    def _ok(self, payload):
+        payload["time"] = self.now_text()
+        return Response(200, payload)
+
+    @staticmethod
+    def _json(body):
+        try:
+            return json.loads(body.decode("utf-8") or "null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise QBOError("2010", "Request has invalid or unsupported property: malformed JSON (%s)" % exc,
+                           message="Request has invalid or unsupported property") from None
+
+    def _idempotent(self, company, params, run, max_len):
+        request_id = params.get("requestid")
+        if request_id and len(request_id) > max_len:
+            raise business("Business Validation Error: You cannot enter more than %d characters in the "
+                           "request_id field. You tried entering %s, which is %d characters."
+                           % (max_len, request_id[:10] + "...", len(request_id)))
+        with company.lock:
+            if request_id:
+                cached = self.idem.get(company.realm, request_id)
+                if cached is not None:
+                    self.counters_.add(company.realm, "replayed")
+                    resp = Response(cached[0], cached[1])
+                    resp.code = cached[2]
+                    return resp
+            try:
+                resp = self._ok(run())
+            except QBOError as err:
+                if err.code == "10000":
+                    raise
+                resp = self.fault_response(err)
+            if request_id:
+                self.idem.put(company.realm, request_id, resp.status, json.loads(resp.body), resp.code)
+            return resp
+
+    def _batch(self, company, payload):
+        items = payload.get("BatchItemRequest") if isinstance(payload, dict) else None
+        if not isinstance(items, list) or not items:
+            raise QBOError("2020", "Required parameter BatchItemRequest is missing in the request",
+                           "BatchItemRequest")
+        limit = self.limiter.config["batch_items"]
+        if self.limiter.config["enabled"] and len(items) > limit:
+            raise QBOError("2000", "Batch request has %d BatchItemRequest items; at most %d are allowed."
+                           % (len(items), limit), "BatchItemRequest")
+        self.counters_.add(company.realm, "batch_items", len(items))
+        answers = []
+        for item in items:
+            bid = item.get("bId") if isinstance(item, dict) else None
+            try:
+                answers.append(dict(self._batch_item(company, item), bId=bid))
+            except QBOError as err:
+                answers.append({"bId": bid, "Fault": err.fault()})
+        return {"BatchItemResponse": answers}
+
+    @staticmethod
+    def _batch_item(company, item):
+        if not isinstance(item, dict):
+            raise QBOError("2010", "BatchItemRequest entries must be objects")
+        if "Query" in item:
+            return {"QueryResponse": company.query(item["Query"])}
+        entity = next((key for key in item if key in FAMILY), None)
+        if entity is None:
+            raise QBOError("2010", "Batch item has no entity to %s" % item.get("operation", "create"))
+        operation = item.get("operation", "create")
+        if operation not in ("create", "update", "delete"):
+            raise unsupported("Batch operation %s is not supported." % operation)
+        return {entity: company.write(entity, item[entity], operation, item.get("include"))[1]}
+
+    # ----- admin ------------------------------------------------------------------------------------------
+    def _admin(self, method, action, params, body):
+        try:
+            data = json.loads(body.decode("utf-8") or "{}") if body else {}
+        except ValueError as exc:
+            return Response(400, {"error": "malformed JSON: %s" % exc})
+        data = dict(params, **data) if isinstance(data, dict) else dict(params)
+        try:
+            return Response(200, self._admin_action(method, action, data))
+        except (KeyError, ValueError, TypeError) as exc:
+            return Response(400, {"error": str(exc)})
+
+    def _admin_action(self, method, action, data):
+        realm = data.get("realm_id")
+        if action == "reset":
+            self.reset()
+        elif action == "advance":
+            self.advance(float(data.get("seconds", 0)))
+        elif action == "time_scale":
+            self.set_time_scale(float(data["time_scale"]))
+        elif action == "apps":
+            if method == "GET":
+                return self.oauth.apps
+            self.register_app(data["client_id"], data["client_secret"], data.get("redirect_uris") or [])
+        elif action == "tokens":
+            return self.issue_tokens(realm, data.get("client_id", DEFAULT_CLIENT_ID))
+        elif action == "faults":
+            if method == "GET":
+                return {r: p.settings() for r, p in self.faults.items()}
+            self.set_faults(realm, **{k: v for k, v in data.items() if k != "realm_id"})
+        elif action == "limits":
+            if method == "GET":
+                return self.limiter.config
+            self.limiter.configure(**data)
+        elif action == "counters":
+            return self.counters(realm or None)
+        elif action == "entities":
+            return self.entities(realm, data.get("entity", "Customer"))
+        elif action == "revoke":
+            self.revoke_all(realm)
+        elif action == "save":
+            return {"ok": True, "path": self.save(data.get("path"))}
+        elif action == "log":
+            return self.request_log()
+        else:
+            raise KeyError("unknown admin action %r" % action)
+        return {"ok": True, "time": self.now_text()}

@@ -1,0 +1,721 @@
+"""One QBO company in memory: entities, validation, totals and queries."""
+import copy
+import datetime
+import threading
+from decimal import Decimal
+
+from . import query as qparser
+from .errors import (QBOError, business, inactive_ref, not_found_ref, query_error, required, stale,
+                     too_long, unsupported)
+from .money import ZERO, money, num, out
+from .seed import seed_company
+
+FAMILY = {"Customer": "Names", "Vendor": "Names", "Employee": "Names", "Item": "Item",
+          "Account": "Account", "Term": "Term", "TaxCode": "TaxCode", "TaxRate": "TaxRate",
+          "Invoice": "Txn", "Estimate": "Txn", "CreditMemo": "Txn", "Payment": "Txn",
+          "CompanyInfo": "CompanyInfo", "Preferences": "Preferences"}
+ENTITIES = list(FAMILY)
+BY_LOWER = {e.lower(): e for e in ENTITIES}
+NAME_LISTS = {"Customer", "Vendor", "Employee", "Item", "Account", "Term", "TaxCode", "TaxRate"}
+WRITABLE = {"Customer", "Vendor", "Item", "Invoice", "Estimate", "CreditMemo", "Payment"}
+TRANSACTIONS = {"Invoice", "Estimate", "CreditMemo", "Payment"}
+SALES_FORMS = {"Invoice", "Estimate", "CreditMemo"}
+SYSTEM_KEYS = {"Id", "SyncToken", "MetaData", "domain", "sparse"}
+NAME_FAMILIES = ("Customer", "Vendor", "Employee")
+CA_TAX_DETAIL = "Business Validation Error: Make sure all your transactions have a GST/HST rate before you save."
+DUP_NAME_DETAIL = ("The name supplied already exists. : Another customer, vendor or employee is already "
+                   "using this name. Please use a different name.")
+DUP_ITEM_DETAIL = ("The name supplied already exists. : Another product or service is already using this "
+                   "name. Please use a different name.")
+CURRENCY_NAMES = {"USD": "United States Dollar", "CAD": "Canadian Dollar", "EUR": "Euro",
+                  "GBP": "British Pound Sterling"}
+
+
+def strip_empty(value):
+    """Drop "" and None values (python-quickbooks serialises many "" defaults)."""
+    if isinstance(value, dict):
+        return {k: strip_empty(v) for k, v in value.items() if v is not None and v != ""}
+    if isinstance(value, list):
+        return [strip_empty(v) for v in value]
+    return value
+
+
+def _truthy(value):
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _ref_id(ref):
+    value = ref.get("value") if isinstance(ref, dict) else ref
+    return None if value in (None, "") else str(value)
+
+
+def _check_len(rec, field, limit):
+    value = rec.get(field)
+    if isinstance(value, str) and len(value) > limit:
+        raise too_long(field, value, limit)
+
+
+class Company:
+    def __init__(self, realm, clock):
+        self.realm = realm
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.reset()
+
+    # ----- state -------------------------------------------------------------------------
+    def reset(self):
+        with self.lock:
+            self.data = {e: {} for e in ENTITIES}
+            self.deleted = {e: [] for e in ENTITIES}
+            self.next_id = {}
+            now = self.clock.iso_seconds()
+            for entity, records in seed_company(self.realm).items():
+                for rec in records:
+                    rec.update({"SyncToken": "0", "domain": "QBO", "sparse": False,
+                                "MetaData": {"CreateTime": now, "LastUpdatedTime": now}})
+                    self.data[entity][rec["Id"]] = rec
+            self._renumber()
+
+    def _renumber(self):
+        for entity, records in self.data.items():
+            fam = FAMILY[entity]
+            ids = [int(i) for i in list(records) + self.deleted[entity] if str(i).isdigit()]
+            self.next_id[fam] = max([self.next_id.get(fam, 1)] + [i + 1 for i in ids])
+
+    def dump(self):
+        with self.lock:
+            return copy.deepcopy({"data": self.data, "deleted": self.deleted})
+
+    def load(self, state):
+        with self.lock:
+            self.data = {e: dict(state["data"].get(e, {})) for e in ENTITIES}
+            self.deleted = {e: list(state.get("deleted", {}).get(e, [])) for e in ENTITIES}
+            self.next_id = {}
+            self._renumber()
+
+    @property
+    def info(self):
+        return self.data["CompanyInfo"]["1"]
+
+    @property
+    def prefs(self):
+        return self.data["Preferences"]["1"]
+
+    @property
+    def us(self):
+        return self.info.get("Country") == "US"
+
+    @property
+    def home_currency(self):
+        return self.prefs["CurrencyPrefs"]["HomeCurrency"]["value"]
+
+    def entities(self, entity):
+        with self.lock:
+            return copy.deepcopy(list(self.data[entity].values()))
+
+    # ----- references ----------------------------------------------------------------------
+    def check_ref(self, ref, entity, element):
+        rid = _ref_id(ref)
+        if rid is None:
+            raise required(element)
+        rec = self.data[entity].get(rid)
+        if rec is None:
+            if rid in self.deleted[entity]:
+                raise inactive_ref(element)
+            family = "Names" if FAMILY[entity] == "Names" else entity
+            raise not_found_ref(family, rid, element)
+        if not rec.get("Active", True):
+            raise inactive_ref(element)
+        return rec
+
+    def _named_ref(self, rec, field, entity, name_key="Name"):
+        if _ref_id(rec.get(field)) is None:
+            rec.pop(field, None)
+            return None
+        target = self.check_ref(rec[field], entity, field)
+        rec[field] = {"value": target["Id"], "name": target.get(name_key, "")}
+        return target
+
+    # ----- reads and queries -------------------------------------------------------------------
+    def read(self, entity, rid):
+        with self.lock:
+            if entity == "Preferences" or (entity == "CompanyInfo" and rid in (self.realm, "1")):
+                rid = "1"
+            rec = self.data[entity].get(str(rid))
+            if rec is None:
+                raise QBOError("610", "Object Not Found : Something you're trying to use has been made "
+                               "inactive. Check the fields with accounts, customers, items, vendors or "
+                               "employees.", "Id")
+            return self.present(entity, rec)
+
+    def present(self, entity, rec, with_sku=True):
+        rec = copy.deepcopy(rec)
+        if entity == "Item" and not with_sku:
+            rec.pop("Sku", None)
+        tax_id = rec.get("PrimaryTaxIdentifier")
+        if tax_id:
+            rec["PrimaryTaxIdentifier"] = "XXX-XX-" + tax_id[-4:]
+        return rec
+
+    def query(self, text):
+        q = qparser.parse(text)
+        entity = BY_LOWER.get(q.entity.lower())
+        if entity is None:
+            raise query_error("Invalid context declaration : %s" % q.entity)
+        with self.lock:
+            rows, total = qparser.run(q, list(self.data[entity].values()), entity in NAME_LISTS)
+            if q.count:
+                return {"totalCount": total}
+            if not rows:
+                return {}
+            sku = any(f.lower() == "sku" for f in q.fields)
+            result = [self._project(entity, r, q, sku) for r in rows]
+        return {entity: result, "startPosition": q.start, "maxResults": len(result)}
+
+    def _project(self, entity, rec, q, sku):
+        rec = self.present(entity, rec, with_sku=sku)
+        if q.star:
+            return rec
+        wanted = {f.lower() for f in q.fields} | {"id", "synctoken", "metadata", "domain"}
+        rec = {k: v for k, v in rec.items() if k.lower() in wanted}
+        rec["sparse"] = True
+        return rec
+
+    # ----- writes ----------------------------------------------------------------------------
+    def write(self, entity, body, operation=None, include=None):
+        """Create/update/delete/void one entity; returns (kind, entity answer)."""
+        if not isinstance(body, dict):
+            raise QBOError("2010", "Request body must be a JSON object for %s" % entity)
+        if entity not in WRITABLE:
+            raise unsupported("Operation %s is not supported for %s." % (operation or "write", entity))
+        with self.lock:
+            if operation == "delete":
+                return "delete", self._delete(entity, body)
+            if operation == "void" or (operation == "update" and include == "void"):
+                return "void", self._void(entity, body)
+            if operation not in (None, "", "create", "update"):
+                raise unsupported("Operation %s is not supported." % operation)
+            if _ref_id(body.get("Id")) is not None:
+                return "update", self._update(entity, body)
+            return "create", self._create(entity, body)
+
+    def _create(self, entity, body):
+        rec = strip_empty({k: v for k, v in body.items() if k not in SYSTEM_KEYS})
+        fam = FAMILY[entity]
+        rec["Id"] = str(self.next_id[fam])
+        self._validate(entity, rec, None)
+        self.next_id[fam] += 1
+        now = self.clock.iso_seconds()
+        rec.update({"SyncToken": "0", "domain": "QBO", "sparse": False,
+                    "MetaData": {"CreateTime": now, "LastUpdatedTime": now}})
+        self.data[entity][rec["Id"]] = rec
+        self._after_write(entity, rec)
+        return self.present(entity, rec)
+
+    def _current(self, entity, body):
+        rid = _ref_id(body.get("Id"))
+        if rid is None:
+            raise required("Id")
+        old = self.data[entity].get(rid)
+        if old is None:
+            raise QBOError("610", "Object Not Found : Something you're trying to use has been made inactive. "
+                           "Check the fields with accounts, customers, items, vendors or employees.", "Id")
+        token = body.get("SyncToken")
+        if token is None or token == "":
+            raise required("SyncToken")
+        try:
+            same = int(str(token)) == int(old["SyncToken"])
+        except ValueError:
+            same = False
+        if not same:
+            raise stale()
+        return old
+
+    def _bump(self, rec, old):
+        rec["SyncToken"] = str(int(old["SyncToken"]) + 1)
+        rec["MetaData"] = {"CreateTime": old["MetaData"]["CreateTime"],
+                           "LastUpdatedTime": self.clock.iso_seconds()}
+        rec["domain"], rec["sparse"] = "QBO", False
+
+    def _update(self, entity, body):
+        old = self._current(entity, body)
+        incoming = strip_empty({k: v for k, v in body.items() if k not in SYSTEM_KEYS})
+        if _truthy(body.get("sparse")):
+            rec = copy.deepcopy(old)
+            rec.update(incoming)
+        else:
+            rec = incoming
+        rec["Id"] = old["Id"]
+        self._validate(entity, rec, old)
+        self._bump(rec, old)
+        self.data[entity][rec["Id"]] = rec
+        self._after_write(entity, rec, old)
+        return self.present(entity, rec)
+
+    def _delete(self, entity, body):
+        if entity not in TRANSACTIONS:
+            raise unsupported("Operation Delete is not supported for %s; set Active to false instead." % entity)
+        old = self._current(entity, body)
+        del self.data[entity][old["Id"]]
+        self.deleted[entity].append(old["Id"])
+        self._after_write(entity, None, old)
+        return {"Id": old["Id"], "status": "Deleted", "domain": "QBO"}
+
+    def _void(self, entity, body):
+        if entity not in TRANSACTIONS:
+            raise unsupported("Operation Void is not supported for %s." % entity)
+        old = self._current(entity, body)
+        rec = copy.deepcopy(old)
+        for line in rec.get("Line", []):
+            if "Amount" in line:
+                line["Amount"] = 0
+        rec["TotalAmt"] = 0
+        if "Balance" in rec:
+            rec["Balance"] = 0
+        if "HomeTotalAmt" in rec:
+            rec["HomeTotalAmt"] = 0
+        if "UnappliedAmt" in rec:
+            rec["UnappliedAmt"] = 0
+        if "TxnTaxDetail" in rec:
+            rec["TxnTaxDetail"]["TotalTax"] = 0
+            rec["TxnTaxDetail"]["TaxLine"] = []
+        rec["PrivateNote"] = "Voided"
+        self._bump(rec, old)
+        self.data[entity][rec["Id"]] = rec
+        self._after_write(entity, rec, old)
+        return self.present(entity, rec)
+
+    # ----- validation per entity ----------------------------------------------------------------
+    def _validate(self, entity, rec, old):
+        if entity in SALES_FORMS:
+            return self._sales_form(entity, rec, old)
+        return {"Customer": self._customer, "Vendor": self._vendor, "Item": self._item,
+                "Payment": self._payment}[entity](rec, old)
+
+    def _display_name(self, rec, old):
+        if not rec.get("DisplayName"):
+            parts = [rec.get(k) for k in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
+            name = " ".join(str(p) for p in parts if p) or rec.get("CompanyName")
+            if not name:
+                raise required("DisplayName")
+            rec["DisplayName"] = name
+        name = rec["DisplayName"] = str(rec["DisplayName"])
+        for field, limit in (("DisplayName", 500), ("GivenName", 100), ("FamilyName", 100),
+                             ("MiddleName", 100), ("CompanyName", 100), ("PrintOnCheckName", 110)):
+            _check_len(rec, field, limit)
+        email = (rec.get("PrimaryEmailAddr") or {}).get("Address")
+        if email and len(email) > 100:
+            raise too_long("PrimaryEmailAddr.Address", email, 100)
+        phone = (rec.get("PrimaryPhone") or {}).get("FreeFormNumber")
+        if phone and len(phone) > 30:
+            raise too_long("PrimaryPhone.FreeFormNumber", phone, 30)
+        if any(c in name for c in ":\t\n\r"):
+            raise business("Business Validation Error: The DisplayName field cannot contain a colon (:), "
+                           "a tab or a newline. Supplied value:%s" % name, "DisplayName")
+        key = name.strip().lower()
+        for entity in NAME_FAMILIES:
+            for other in self.data[entity].values():
+                if other["Id"] != rec["Id"] and str(other.get("DisplayName", "")).strip().lower() == key:
+                    raise QBOError("6240", DUP_NAME_DETAIL + " Id=%s" % other["Id"], "DisplayName")
+        rec.setdefault("PrintOnCheckName", name)
+        rec["Active"] = _truthy(rec.get("Active", True))
+        self._currency(rec, old)
+
+    def _currency(self, rec, old):
+        home = self.home_currency
+        code = _ref_id(rec.get("CurrencyRef")) or (old and _ref_id(old.get("CurrencyRef"))) or home
+        if old is not None and _ref_id(old.get("CurrencyRef")) not in (None, code):
+            raise business("Business Validation Error: The currency of a name cannot be changed once set.",
+                           "CurrencyRef")
+        if code != home and not self.prefs["CurrencyPrefs"]["MultiCurrencyEnabled"]:
+            raise business("Business Validation Error: Multicurrency is not enabled for this company; "
+                           "only %s can be used (got %s)." % (home, code), "CurrencyRef")
+        rec["CurrencyRef"] = {"value": code, "name": CURRENCY_NAMES.get(code, code)}
+        return code
+
+    def _customer(self, rec, old):
+        self._display_name(rec, old)
+        name = rec["DisplayName"]
+        self._named_ref(rec, "SalesTermRef", "Term")
+        self._named_ref(rec, "DefaultTaxCodeRef", "TaxCode")
+        rec["Taxable"] = _truthy(rec.get("Taxable", True))
+        for key in ("Balance", "BalanceWithJobs"):
+            rec[key] = old.get(key, 0) if old else 0
+        rec["PreferredDeliveryMethod"] = rec.get("PreferredDeliveryMethod", "Print")
+        if _ref_id(rec.get("ParentRef")) is not None:
+            parent = self.check_ref(rec["ParentRef"], "Customer", "ParentRef")
+            if parent["Id"] == rec["Id"] or self._is_descendant(parent, rec["Id"]):
+                raise business("Business Validation Error: A customer cannot be its own parent.", "ParentRef")
+            level = parent.get("Level", 0) + 1
+            if level > 4:
+                raise business("Business Validation Error: Sub-customers can be nested only 4 levels deep.",
+                               "ParentRef")
+            rec["ParentRef"] = {"value": parent["Id"], "name": parent["DisplayName"]}
+            rec.update(Job=True, Level=level, FullyQualifiedName=parent["FullyQualifiedName"] + ":" + name,
+                       BillWithParent=_truthy(rec.get("BillWithParent", False)))
+        else:
+            if old is not None and old.get("Job"):
+                raise business("Business Validation Error: A sub-customer cannot be made a top-level "
+                               "customer again.", "ParentRef")
+            if _truthy(rec.get("Job", False)):
+                raise required("ParentRef")
+            rec.pop("ParentRef", None)
+            rec.update(Job=False, Level=0, FullyQualifiedName=name, BillWithParent=False)
+
+    def _is_descendant(self, rec, ancestor_id):
+        seen = set()
+        while rec is not None and rec["Id"] not in seen:
+            seen.add(rec["Id"])
+            parent_id = _ref_id(rec.get("ParentRef"))
+            if parent_id == ancestor_id:
+                return True
+            rec = self.data["Customer"].get(parent_id) if parent_id else None
+        return False
+
+    def _refresh_children(self, parent):
+        for child in self.data["Customer"].values():
+            if _ref_id(child.get("ParentRef")) == parent["Id"]:
+                child["FullyQualifiedName"] = parent["FullyQualifiedName"] + ":" + child["DisplayName"]
+                child["ParentRef"]["name"] = parent["DisplayName"]
+                child["Level"] = parent.get("Level", 0) + 1
+                self._refresh_children(child)
+
+    def _vendor(self, rec, old):
+        self._display_name(rec, old)
+        rec["Balance"] = old.get("Balance", 0) if old else 0
+
+    def _item(self, rec, old):
+        name = rec.get("Name")
+        if not name:
+            raise required("Name")
+        name = rec["Name"] = str(name)
+        _check_len(rec, "Name", 100)
+        _check_len(rec, "Sku", 100)
+        _check_len(rec, "Description", 4000)
+        key = name.strip().lower()
+        for other in self.data["Item"].values():
+            if other["Id"] != rec["Id"] and other["Name"].strip().lower() == key:
+                raise QBOError("6240", DUP_ITEM_DETAIL + " Id=%s" % other["Id"], "Name")
+        typ = rec.get("Type") or (old or {}).get("Type") or "NonInventory"
+        if typ not in ("Service", "NonInventory", "Inventory", "Category", "Group"):
+            raise business("Business Validation Error: Invalid item Type %s." % typ, "Type")
+        rec["Type"] = typ
+        if typ in ("Service", "NonInventory", "Inventory"):
+            if _ref_id(rec.get("IncomeAccountRef")) is None:
+                raise required("IncomeAccountRef")
+            self._named_ref(rec, "IncomeAccountRef", "Account")
+        self._named_ref(rec, "ExpenseAccountRef", "Account")
+        self._named_ref(rec, "AssetAccountRef", "Account")
+        self._named_ref(rec, "SalesTaxCodeRef", "TaxCode")
+        track = _truthy(rec.get("TrackQtyOnHand", False))
+        if typ == "Inventory":
+            for field in ("AssetAccountRef", "ExpenseAccountRef", "QtyOnHand", "InvStartDate"):
+                if rec.get(field) is None:
+                    raise required(field)
+            if not track:
+                raise required("TrackQtyOnHand")
+        if old is not None and old.get("TrackQtyOnHand") and not track:
+            raise business("Business Validation Error: Quantity on hand tracking cannot be turned off.",
+                           "TrackQtyOnHand")
+        rec["TrackQtyOnHand"] = track
+        for field in ("UnitPrice", "PurchaseCost", "QtyOnHand"):
+            value = num(rec.get(field), field)
+            if value is not None:
+                rec[field] = out(value)
+        rec.setdefault("UnitPrice", 0)
+        rec["FullyQualifiedName"] = name
+        rec["Active"] = _truthy(rec.get("Active", True))
+        rec["Taxable"] = _truthy(rec.get("Taxable", False))
+
+    # ----- transactions ------------------------------------------------------------------------------
+    def _txn_header(self, entity, rec, old):
+        cust = self.check_ref(rec.get("CustomerRef"), "Customer", "CustomerRef")
+        rec["CustomerRef"] = {"value": cust["Id"], "name": cust["DisplayName"]}
+        code = self._currency(rec, None)
+        rate = num(rec.get("ExchangeRate"), "ExchangeRate")
+        rec["ExchangeRate"] = out(rate) if rate and code != self.home_currency else 1
+        if code != _ref_id(cust.get("CurrencyRef")):
+            raise business("Business Validation Error: The transaction currency %s must match the customer "
+                           "currency %s." % (code, _ref_id(cust.get("CurrencyRef"))), "CurrencyRef")
+        rec["TxnDate"] = rec.get("TxnDate") or (old or {}).get("TxnDate") or self.clock.today().isoformat()
+        try:
+            datetime.date.fromisoformat(rec["TxnDate"])
+        except (TypeError, ValueError):
+            raise QBOError("2010", "Invalid date %r for TxnDate" % rec["TxnDate"], "TxnDate") from None
+        return cust
+
+    def _doc_number(self, entity, rec, old):
+        doc = rec.get("DocNumber")
+        if doc is None and old is not None:
+            doc = old.get("DocNumber")
+        if doc is None:
+            used = [int(r["DocNumber"]) for r in self.data[entity].values()
+                    if str(r.get("DocNumber", "")).isdigit()]
+            doc = str(max(used + [1000]) + 1)
+        doc = rec["DocNumber"] = str(doc)
+        _check_len(rec, "DocNumber", 21)
+        for other in self.data[entity].values():
+            if other["Id"] != rec["Id"] and str(other.get("DocNumber", "")).lower() == doc.lower():
+                raise QBOError("6140", "Duplicate Document Number Error : You must specify a different number. "
+                               "This number has already been used. DocNumber=%s is assigned to TxnType=%s "
+                               "with TxnId=%s" % (doc, entity, other["Id"]), "DocNumber")
+
+    def _sales_form(self, entity, rec, old):
+        if not isinstance(rec.get("Line"), list) or not rec["Line"]:
+            raise required("Line")
+        cust = self._txn_header(entity, rec, old)
+        self._doc_number(entity, rec, old)
+        term = self._named_ref(rec, "SalesTermRef", "Term")
+        if entity == "Invoice":
+            if term is None:
+                term_id = _ref_id(cust.get("SalesTermRef")) or _ref_id(self.prefs["SalesFormsPrefs"]["DefaultTerms"])
+                term = self.data["Term"].get(term_id)
+                if term:
+                    rec["SalesTermRef"] = {"value": term["Id"], "name": term["Name"]}
+            if not rec.get("DueDate"):
+                days = term.get("DueDays", 0) if term else 0
+                rec["DueDate"] = (datetime.date.fromisoformat(rec["TxnDate"])
+                                  + datetime.timedelta(days=days)).isoformat()
+        if entity == "Estimate":
+            rec.setdefault("TxnStatus", "Pending")
+        rec.setdefault("EmailStatus", "NotSet")
+        rec.setdefault("PrintStatus", "NotSet")
+        _check_len(rec, "PrivateNote", 4000)
+        self._totals(rec, cust)
+        if entity == "CreditMemo":
+            rec["Balance"] = rec["RemainingCredit"] = rec["TotalAmt"]
+        elif entity == "Invoice":
+            rec["Balance"] = rec["TotalAmt"]
+
+    def _sales_lines(self, rec):
+        """Normalise lines; returns [(line, amount)] for item lines and the discount total."""
+        lines, items, pending, discount = [], [], [], ZERO
+        for index, line in enumerate(rec["Line"], 1):
+            if not isinstance(line, dict):
+                raise QBOError("2010", "Line %d is not an object" % index, "Line")
+            kind = line.get("DetailType")
+            if kind == "SubTotalLineDetail":
+                continue
+            line = dict(line, Id=str(index), LineNum=index)
+            if kind == "SalesItemLineDetail":
+                amount = self._item_line(line, index)
+                items.append([line, amount])
+                pending.append(items[-1])
+            elif kind == "DiscountLineDetail":
+                detail = line.get("DiscountLineDetail") or {}
+                base = sum((entry[1] for entry in pending), ZERO)
+                pct = num(detail.get("DiscountPercent"), "DiscountPercent")
+                if _truthy(detail.get("PercentBased")) and pct is not None:
+                    amount = money(base * pct / 100)
+                else:
+                    amount = money(num(line.get("Amount"), "Amount") or 0)
+                if amount and base:
+                    for entry in pending:
+                        entry.append(amount * entry[1] / base)
+                discount += amount
+                pending = []
+                line["Amount"] = out(amount)
+            elif kind == "DescriptionOnly":
+                line.pop("Amount", None)
+            else:
+                raise business("Business Validation Error: Unsupported line DetailType %r." % kind, "Line")
+            lines.append(line)
+        if not items:
+            raise required("Line.SalesItemLineDetail", "Line")
+        subtotal = sum((entry[1] for entry in items), ZERO)
+        lines.append({"Amount": out(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
+        rec["Line"] = lines
+        return [(entry[0], entry[1] - sum(entry[2:], ZERO)) for entry in items], discount
+
+    def _item_line(self, line, index):
+        detail = dict(line.get("SalesItemLineDetail") or {})
+        element = "Line.SalesItemLineDetail.ItemRef"
+        item = self.check_ref(detail.get("ItemRef"), "Item", element)
+        detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
+        qty = num(detail.get("Qty"), "Qty")
+        price = num(detail.get("UnitPrice"), "UnitPrice")
+        amount = num(line.get("Amount"), "Amount")
+        if qty and price is not None:
+            amount = money(qty * price)
+        elif amount is not None:
+            amount = money(amount)
+        elif price is not None:
+            qty, amount = Decimal(1), money(price)
+        else:
+            raise required("Line.Amount", "Line")
+        for key, value in (("Qty", qty), ("UnitPrice", price)):
+            if value is not None:
+                detail[key] = out(value)
+        code = _ref_id(detail.get("TaxCodeRef"))
+        if self.us:
+            code = code or "NON"
+            if code not in ("TAX", "NON"):
+                raise not_found_ref("TaxCode", code, "Line.SalesItemLineDetail.TaxCodeRef")
+        elif code is None:
+            raise business(CA_TAX_DETAIL, "Line.SalesItemLineDetail.TaxCodeRef")
+        else:
+            self.check_ref(code, "TaxCode", "Line.SalesItemLineDetail.TaxCodeRef")
+        detail["TaxCodeRef"] = {"value": code}
+        line["SalesItemLineDetail"] = detail
+        line["Amount"] = out(amount)
+        return amount
+
+    def _rates(self, code_id):
+        code = self.data["TaxCode"].get(code_id) or {}
+        rates = []
+        for det in code.get("SalesTaxRateList", {}).get("TaxRateDetail", []):
+            rate = self.data["TaxRate"].get(_ref_id(det.get("TaxRateRef")))
+            if rate:
+                rates.append(rate)
+        return rates
+
+    def _totals(self, rec, cust):
+        nets, discount = self._sales_lines(rec)
+        inclusive = False
+        by_rate = {}  # rate id -> [base, tax] unrounded
+        detail = dict(rec.get("TxnTaxDetail") or {})
+        if self.us:
+            rec.pop("GlobalTaxCalculation", None)
+            code_id = _ref_id(detail.get("TxnTaxCodeRef"))
+            rates = []
+            if code_id is not None:
+                code = self.check_ref(code_id, "TaxCode", "TxnTaxDetail.TxnTaxCodeRef")
+                detail["TxnTaxCodeRef"] = {"value": code["Id"], "name": code["Name"]}
+                rates = self._rates(code_id)
+            base = sum((net for line, net in nets
+                        if line["SalesItemLineDetail"]["TaxCodeRef"]["value"] == "TAX"), ZERO)
+            for rate in rates:
+                by_rate[rate["Id"]] = [base, base * num(rate["RateValue"]) / 100]
+            net_total = sum((net for line, net in nets), ZERO)
+        else:
+            mode = rec.get("GlobalTaxCalculation") or "TaxExcluded"
+            if mode not in ("TaxExcluded", "TaxInclusive", "NotApplicable"):
+                raise business("Business Validation Error: Invalid GlobalTaxCalculation %s." % mode,
+                               "GlobalTaxCalculation")
+            rec["GlobalTaxCalculation"] = mode
+            inclusive = mode == "TaxInclusive"
+            net_total = ZERO
+            for line, net in nets:
+                rates = self._rates(line["SalesItemLineDetail"]["TaxCodeRef"]["value"])
+                total_pct = sum((num(r["RateValue"]) for r in rates), ZERO)
+                if inclusive:
+                    line["SalesItemLineDetail"]["TaxInclusiveAmt"] = line["Amount"]
+                    net = net / (1 + total_pct / 100)
+                net_total += net
+                for rate in rates:
+                    entry = by_rate.setdefault(rate["Id"], [ZERO, ZERO])
+                    entry[0] += net
+                    entry[1] += net * num(rate["RateValue"]) / 100
+        total_tax = money(sum((v[1] for v in by_rate.values()), ZERO))
+        tax_lines, booked = [], ZERO
+        for position, (rate_id, (base, tax)) in enumerate(sorted(by_rate.items())):
+            amount = money(tax) if position < len(by_rate) - 1 else total_tax - booked
+            booked += amount
+            rate = self.data["TaxRate"][rate_id]
+            tax_lines.append({"Amount": out(amount), "DetailType": "TaxLineDetail",
+                              "TaxLineDetail": {"TaxRateRef": {"value": rate_id, "name": rate["Name"]},
+                                                "PercentBased": True, "TaxPercent": rate["RateValue"],
+                                                "NetAmountTaxable": out(money(base))}})
+        detail["TotalTax"] = out(total_tax)
+        detail["TaxLine"] = tax_lines
+        rec["TxnTaxDetail"] = detail
+        total = money(net_total + total_tax)
+        rec["TotalAmt"] = out(total)
+        rec["HomeTotalAmt"] = out(money(total * num(rec["ExchangeRate"])))
+        rec["ApplyTaxAfterDiscount"] = True
+
+    def _payment(self, rec, old):
+        cust = self._txn_header("Payment", rec, old)
+        total = num(rec.get("TotalAmt"), "TotalAmt")
+        if total is None:
+            raise required("TotalAmt")
+        total = money(total)
+        self._named_ref(rec, "DepositToAccountRef", "Account")
+        applied = ZERO
+        lines = []
+        for line in rec.get("Line") or []:
+            amount = money(num(line.get("Amount"), "Line.Amount") or 0)
+            links = line.get("LinkedTxn") or []
+            for link in links:
+                txn_id = str(link.get("TxnId", ""))
+                inv = self.data["Invoice"].get(txn_id)
+                if inv is None:
+                    if txn_id in self.deleted["Invoice"]:
+                        raise inactive_ref("Line.LinkedTxn")
+                    raise not_found_ref("Invoice", txn_id, "Line.LinkedTxn")
+                if inv["CustomerRef"]["value"] != cust["Id"]:
+                    raise business("Business Validation Error: Invoice %s belongs to another customer." % txn_id,
+                                   "Line.LinkedTxn")
+                open_balance = self._open_balance(txn_id, exclude_payment=rec["Id"])
+                if amount > open_balance:
+                    raise business("Business Validation Error: The payment amount %s is more than the open "
+                                   "balance %s of invoice %s." % (amount, open_balance, txn_id), "Line.Amount")
+            applied += amount
+            lines.append(dict(line, Amount=out(amount), LinkedTxn=[
+                {"TxnId": str(link.get("TxnId")), "TxnType": link.get("TxnType", "Invoice")} for link in links]))
+        if applied > total:
+            raise business("Business Validation Error: The amount applied (%s) is more than the payment "
+                           "amount (%s)." % (applied, total), "TotalAmt")
+        rec["Line"] = lines
+        rec["TotalAmt"] = out(total)
+        rec["UnappliedAmt"] = out(total - applied)
+
+    def _paid(self, inv_id, exclude_payment=None):
+        paid = ZERO
+        for pid, pay in self.data["Payment"].items():
+            if pid == exclude_payment:
+                continue
+            for line in pay.get("Line", []):
+                if any(link["TxnId"] == inv_id and link.get("TxnType", "Invoice") == "Invoice"
+                       for link in line.get("LinkedTxn", [])):
+                    paid += money(num(line["Amount"]))
+        return paid
+
+    def _open_balance(self, inv_id, exclude_payment=None):
+        inv = self.data["Invoice"][inv_id]
+        return money(num(inv["TotalAmt"])) - self._paid(inv_id, exclude_payment)
+
+    def _after_write(self, entity, rec, old=None):
+        if entity == "Customer":
+            self._refresh_children(rec)
+        elif entity == "Invoice":
+            if old is not None:
+                self._adjust_customer(old["CustomerRef"]["value"], -num(old.get("Balance", 0)))
+            if rec is not None:
+                self._refresh_invoice(rec, bump=False)
+                self._adjust_customer(rec["CustomerRef"]["value"], num(rec["Balance"]))
+        elif entity == "Payment":
+            touched = set()
+            for pay in (old, rec):
+                for line in (pay or {}).get("Line", []):
+                    touched.update(link["TxnId"] for link in line.get("LinkedTxn", []))
+            for inv_id in sorted(touched):
+                inv = self.data["Invoice"].get(inv_id)
+                if inv is not None:
+                    before = num(inv.get("Balance", 0))
+                    self._refresh_invoice(inv, bump=True)
+                    self._adjust_customer(inv["CustomerRef"]["value"], num(inv["Balance"]) - before)
+
+    def _refresh_invoice(self, inv, bump):
+        inv_id = inv["Id"]
+        links = [{"TxnId": pid, "TxnType": "Payment"} for pid, pay in self.data["Payment"].items()
+                 if any(link["TxnId"] == inv_id for line in pay.get("Line", [])
+                        for link in line.get("LinkedTxn", []))]
+        links += [lt for lt in inv.get("LinkedTxn", []) if lt.get("TxnType") != "Payment"]
+        balance = out(self._open_balance(inv_id))
+        if bump and (inv.get("Balance") != balance or inv.get("LinkedTxn", []) != links):
+            self._bump(inv, copy.deepcopy(inv))
+        inv["Balance"], inv["LinkedTxn"] = balance, links
+        if "HomeTotalAmt" in inv:
+            inv["HomeBalance"] = out(money(num(balance) * num(inv.get("ExchangeRate", 1))))
+
+    def _adjust_customer(self, cust_id, delta):
+        cust = self.data["Customer"].get(cust_id)
+        if cust is None or not delta:
+            return
+        cust["Balance"] = out(money(num(cust.get("Balance", 0)) + delta))
+        seen = set()
+        while cust is not None and cust["Id"] not in seen:
+            seen.add(cust["Id"])
+            cust["BalanceWithJobs"] = out(money(num(cust.get("BalanceWithJobs", 0)) + delta))
+            cust = self.data["Customer"].get(_ref_id(cust.get("ParentRef")) or "")
