@@ -137,7 +137,7 @@ class DuplicateDocNumberError(ValidationError):
 class StaleObjectError(ValidationError):
     """5010: the SyncToken is out of date. Re-read the object and apply the change again."""
     transient = True
-    hint = "The record changed in QuickBooks Online meanwhile: it will be read again and retried."
+    hint = "The record was changed in QuickBooks Online meanwhile: read it again and re-apply the change."
 
 
 class InvalidReferenceError(ValidationError):
