@@ -120,7 +120,7 @@ class OAuth:
         self._prune(now)
         rt = self.refresh[refresh_token]
         return {"token_type": "bearer", "access_token": access, "expires_in": ACCESS_TTL,
-                "refresh_token": refresh_token, "x_refresh_token_expires_in": int(rt["expires"] - now)}
+                "refresh_token": refresh_token, "x_refresh_token_expires_in": int(round(rt["expires"] - now))}
 
     def _prune(self, now):
         if len(self.access) > 5000:

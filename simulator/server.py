@@ -89,6 +89,11 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(resp.body)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128   # the default 5 drops connections when many clients connect at once
+
+
 class Simulator:
     def __init__(self, host="127.0.0.1", port=0, data_file=None, latency_ms=0, time_scale=1.0, limits=True):
         self.host, self.port = host, port
@@ -112,8 +117,7 @@ class Simulator:
 
     # ----- lifecycle -------------------------------------------------------------------------------
     def start(self):
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, self.port), Handler)
         self._server.sim = self
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="qbo-simulator", daemon=True)
