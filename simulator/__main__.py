@@ -1,6 +1,7 @@
 """python3 -m simulator --port 8080 [--host 127.0.0.1] [--data FILE] [--latency-ms N] [--time-scale X] ..."""
 import argparse
 import logging
+import signal
 import sys
 
 from .limits import parse_fault_spec
@@ -30,6 +31,10 @@ def build_parser():
     return parser
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -43,6 +48,7 @@ def main(argv=None):
         realm, values = parse_fault_spec(spec)
         sim.set_faults(realm, **values)
     sim.start()
+    signal.signal(signal.SIGTERM, _interrupt)
     print("QBO simulator on %s (discovery %s, client_id %s)" % (sim.url, sim.discovery_url, args.client_id),
           flush=True)
     sim.serve_forever()

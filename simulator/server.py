@@ -95,9 +95,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class Simulator:
-    def __init__(self, host="127.0.0.1", port=0, data_file=None, latency_ms=0, time_scale=1.0, limits=True):
+    def __init__(self, host="127.0.0.1", port=0, data_file=None, latency_ms=0, time_scale=1.0, limits=True,
+                 autosave_s=30.0):
         self.host, self.port = host, port
         self.data_file = data_file
+        self.autosave_s = autosave_s
+        self._stopping = threading.Event()
         self.latency_ms = float(latency_ms or 0)
         self.clock = Clock(time_scale)
         self.companies = {realm: Company(realm, self.clock) for realm in (US_REALM, CA_REALM)}
@@ -122,9 +125,20 @@ class Simulator:
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="qbo-simulator", daemon=True)
         self._thread.start()
+        self._stopping.clear()
+        if self.data_file and self.autosave_s:
+            threading.Thread(target=self._autosave, name="qbo-simulator-save", daemon=True).start()
         return self
 
+    def _autosave(self):
+        while not self._stopping.wait(self.autosave_s):
+            try:
+                self.save()
+            except OSError:
+                _log.exception("autosave to %s failed", self.data_file)
+
     def stop(self):
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
