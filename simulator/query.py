@@ -211,6 +211,14 @@ def _key(value):
     return (3, str(value))
 
 
+def time_key(value):
+    """Comparable key for a timestamp or date string (raises QBO 4000-style errors upstream)."""
+    key = _key(value)
+    if key[0] != 1:
+        raise ValueError("not a date or time: %r" % value)
+    return key[1]
+
+
 def _match(record, cond):
     field, op, want = cond
     have = get_field(record, field)

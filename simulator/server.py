@@ -11,6 +11,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from . import query as qparser
 from . import web
 from .clock import Clock
 from .errors import QBOError, auth_body, business, system_error, throttle_error, throttle_xml, unsupported
@@ -454,6 +455,9 @@ class Simulator:
             self.counters_.add(realm, "query")
             text = params.get("query") if method == "GET" else body.decode("utf-8", "replace")
             return self._ok({"QueryResponse": company.query(text or params.get("query", ""))})
+        if head == "cdc" and method == "GET":
+            self.counters_.add(realm, "cdc")
+            return self._ok({"CDCResponse": [{"QueryResponse": self._cdc(company, params)}]})
         if head == "batch" and method == "POST":
             self.counters_.add(realm, "batch")
             return self._idempotent(company, params, lambda: self._batch(company, self._json(body)), 36)
@@ -475,6 +479,26 @@ class Simulator:
             self.counters_.add(realm, kind)
             return {entity: answer}
         return self._idempotent(company, params, write, 50)
+
+    def _cdc(self, company, params):
+        names = [n.strip() for n in params.get("entities", "").split(",") if n.strip()]
+        if not names:
+            raise QBOError("2020", "Required parameter entities is missing in the request", "entities")
+        try:
+            since = qparser.time_key(params.get("changedSince", ""))
+        except ValueError:
+            raise QBOError("2020", "Required parameter changedSince is missing or not a date/time",
+                           "changedSince") from None
+        since = max(since, self.clock.now() - 30 * 86400)
+        answers, budget = [], 1000
+        for name in names:
+            entity = BY_LOWER.get(name.lower())
+            if entity is None:
+                raise QBOError("2010", "Unknown entity %s in entities" % name, "entities")
+            rows = company.changed_since(entity, since)[:budget]
+            budget -= len(rows)
+            answers.append({entity: rows, "startPosition": 1, "maxResults": len(rows)} if rows else {})
+        return answers
 
     def _ok(self, payload):
         payload["time"] = self.now_text()
@@ -523,12 +547,17 @@ class Simulator:
                            % (len(items), limit), "BatchItemRequest")
         self.counters_.add(company.realm, "batch_items", len(items))
         answers = []
-        for item in items:
-            bid = item.get("bId") if isinstance(item, dict) else None
+        with company.lock:
+            company.batch_begin()
             try:
-                answers.append(dict(self._batch_item(company, item), bId=bid))
-            except QBOError as err:
-                answers.append({"bId": bid, "Fault": err.fault()})
+                for item in items:
+                    bid = item.get("bId") if isinstance(item, dict) else None
+                    try:
+                        answers.append(dict(self._batch_item(company, item), bId=bid))
+                    except QBOError as err:
+                        answers.append({"bId": bid, "Fault": err.fault()})
+            finally:
+                company.batch_end()
         return {"BatchItemResponse": answers}
 
     @staticmethod

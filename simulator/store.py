@@ -66,7 +66,8 @@ class Company:
     def reset(self):
         with self.lock:
             self.data = {e: {} for e in ENTITIES}
-            self.deleted = {e: [] for e in ENTITIES}
+            self.deleted = {e: {} for e in ENTITIES}   # id -> deletion time
+            self.horizon = None
             self.next_id = {}
             now = self.clock.iso_seconds()
             for entity, records in seed_company(self.realm).items():
@@ -79,7 +80,7 @@ class Company:
     def _renumber(self):
         for entity, records in self.data.items():
             fam = FAMILY[entity]
-            ids = [int(i) for i in list(records) + self.deleted[entity] if str(i).isdigit()]
+            ids = [int(i) for i in list(records) + list(self.deleted[entity]) if str(i).isdigit()]
             self.next_id[fam] = max([self.next_id.get(fam, 1)] + [i + 1 for i in ids])
 
     def dump(self):
@@ -89,7 +90,8 @@ class Company:
     def load(self, state):
         with self.lock:
             self.data = {e: dict(state["data"].get(e, {})) for e in ENTITIES}
-            self.deleted = {e: list(state.get("deleted", {}).get(e, [])) for e in ENTITIES}
+            self.deleted = {e: dict(state.get("deleted", {}).get(e, {})) for e in ENTITIES}
+            self.horizon = None
             self.next_id = {}
             self._renumber()
 
@@ -122,11 +124,23 @@ class Company:
         if rec is None:
             if rid in self.deleted[entity]:
                 raise inactive_ref(element)
-            family = "Names" if FAMILY[entity] == "Names" else entity
-            raise not_found_ref(family, rid, element)
+            raise not_found_ref(self._family_label(entity), rid, element)
+        if self.horizon and rid.isdigit() and int(rid) >= self.horizon.get(FAMILY[entity], float("inf")):
+            # an item of a batch does not see what an earlier item of the same batch created
+            raise not_found_ref(self._family_label(entity), rid, element)
         if not rec.get("Active", True):
             raise inactive_ref(element)
         return rec
+
+    @staticmethod
+    def _family_label(entity):
+        return "Names" if FAMILY[entity] == "Names" else entity
+
+    def batch_begin(self):
+        self.horizon = dict(self.next_id)
+
+    def batch_end(self):
+        self.horizon = None
 
     def _named_ref(self, rec, field, entity, name_key="Name"):
         if _ref_id(rec.get(field)) is None:
@@ -257,7 +271,7 @@ class Company:
             raise unsupported("Operation Delete is not supported for %s; set Active to false instead." % entity)
         old = self._current(entity, body)
         del self.data[entity][old["Id"]]
-        self.deleted[entity].append(old["Id"])
+        self.deleted[entity][old["Id"]] = self.clock.iso_seconds()
         self._after_write(entity, None, old)
         return {"Id": old["Id"], "status": "Deleted", "domain": "QBO"}
 
@@ -478,6 +492,8 @@ class Company:
                                   + datetime.timedelta(days=days)).isoformat()
         if entity == "Estimate":
             rec.setdefault("TxnStatus", "Pending")
+        if entity == "Invoice":
+            self._estimate_links(rec)
         rec.setdefault("EmailStatus", "NotSet")
         rec.setdefault("PrintStatus", "NotSet")
         _check_len(rec, "PrivateNote", 4000)
@@ -486,6 +502,38 @@ class Company:
             rec["Balance"] = rec["RemainingCredit"] = rec["TotalAmt"]
         elif entity == "Invoice":
             rec["Balance"] = rec["TotalAmt"]
+
+    def _estimate_links(self, rec):
+        links = []
+        for link in rec.get("LinkedTxn") or []:
+            if not isinstance(link, dict) or link.get("TxnType") != "Estimate":
+                continue
+            est_id = str(link.get("TxnId", ""))
+            if est_id in self.deleted["Estimate"]:
+                raise inactive_ref("LinkedTxn")
+            if est_id not in self.data["Estimate"]:
+                raise not_found_ref("Estimate", est_id, "LinkedTxn")
+            links.append({"TxnId": est_id, "TxnType": "Estimate"})
+        rec["LinkedTxn"] = links
+
+    def _close_estimates(self, inv):
+        for link in inv.get("LinkedTxn", []):
+            est = self.data["Estimate"].get(link["TxnId"]) if link.get("TxnType") == "Estimate" else None
+            back = {"TxnId": inv["Id"], "TxnType": "Invoice"}
+            if est is not None and back not in est.setdefault("LinkedTxn", []):
+                old = copy.deepcopy(est)
+                est["LinkedTxn"].append(back)
+                est["TxnStatus"] = "Closed"
+                self._bump(est, old)
+
+    def changed_since(self, entity, since_key):
+        """Records changed at or after since_key (a query._key) plus deletions, for CDC."""
+        with self.lock:
+            rows = [self.present(entity, r) for r in self.data[entity].values()
+                    if qparser.time_key(r["MetaData"]["LastUpdatedTime"]) >= since_key]
+            rows += [{"Id": rid, "status": "Deleted", "domain": "QBO", "MetaData": {"LastUpdatedTime": when}}
+                     for rid, when in self.deleted[entity].items() if qparser.time_key(when) >= since_key]
+            return rows
 
     def _sales_lines(self, rec):
         """Normalise lines; returns [(line, amount)] for item lines and the discount total."""
@@ -683,6 +731,7 @@ class Company:
                 self._adjust_customer(old["CustomerRef"]["value"], -num(old.get("Balance", 0)))
             if rec is not None:
                 self._refresh_invoice(rec, bump=False)
+                self._close_estimates(rec)
                 self._adjust_customer(rec["CustomerRef"]["value"], num(rec["Balance"]))
         elif entity == "Payment":
             touched = set()

@@ -429,3 +429,39 @@ def test_persistence_round_trip(sim, us_api, tmp_path):
         other.stop()
     reloaded = Simulator(port=0, data_file=path)
     assert "Next" in [c["DisplayName"] for c in reloaded.entities(US_REALM, "Customer")]
+
+
+def test_batch_item_does_not_see_earlier_items(us_api):
+    body = {"BatchItemRequest": [
+        {"bId": "c", "operation": "create", "Customer": {"DisplayName": "Fresh"}},
+        {"bId": "i", "operation": "create", "Invoice": invoice(customer="8")}]}   # 8 = the id "Fresh" gets
+    items = {i["bId"]: i for i in us_api.post("batch", body).json["BatchItemResponse"]}
+    assert items["c"]["Customer"]["Id"] == "8"
+    assert items["i"]["Fault"]["Error"][0]["code"] == "2500"
+    assert us_api.create("Invoice", invoice(customer="8")).status == 200
+
+
+def test_invoice_from_estimate_closes_it(us_api):
+    est = ok(us_api.create("Estimate", invoice()), "Estimate")
+    inv = ok(us_api.create("Invoice", invoice(LinkedTxn=[{"TxnId": est["Id"], "TxnType": "Estimate"}])),
+             "Invoice")
+    assert inv["LinkedTxn"] == [{"TxnId": est["Id"], "TxnType": "Estimate"}]
+    closed = ok(us_api.read("Estimate", est["Id"]), "Estimate")
+    assert closed["TxnStatus"] == "Closed" and closed["LinkedTxn"] == [{"TxnId": inv["Id"], "TxnType": "Invoice"}]
+    missing = us_api.create("Invoice", invoice(LinkedTxn=[{"TxnId": "4242", "TxnType": "Estimate"}]))
+    assert missing.fault_code == "2500"
+
+
+def test_change_data_capture(sim, us_api):
+    sim.advance(600)
+    start = sim.clock.iso()
+    sim.advance(1)
+    cust = ok(us_api.create("Customer", {"DisplayName": "Changed"}), "Customer")
+    inv = ok(us_api.create("Invoice", invoice()), "Invoice")
+    us_api.post("invoice", {"Id": inv["Id"], "SyncToken": "0"}, operation="delete")
+    answer = us_api.get("cdc", entities="Customer,Invoice", changedSince=start)
+    customers, invoices = answer.json["CDCResponse"][0]["QueryResponse"]
+    assert [c["Id"] for c in customers["Customer"]] == [cust["Id"]]
+    assert invoices["Invoice"] == [{"Id": inv["Id"], "status": "Deleted", "domain": "QBO",
+                                    "MetaData": invoices["Invoice"][0]["MetaData"]}]
+    assert us_api.get("cdc", entities="Customer").fault_code == "2020"
