@@ -1,6 +1,7 @@
 """One QBO company in memory: entities, validation, totals and queries."""
 import copy
 import datetime
+import logging
 import threading
 from decimal import Decimal
 
@@ -9,6 +10,8 @@ from .errors import (QBOError, business, inactive_ref, not_found_ref, query_erro
                      too_long, unsupported)
 from .money import ZERO, money, num, out
 from .seed import seed_company
+
+_log = logging.getLogger("qbo_simulator")
 
 FAMILY = {"Customer": "Names", "Vendor": "Names", "Employee": "Names", "Item": "Item",
           "Account": "Account", "Term": "Term", "TaxCode": "TaxCode", "TaxRate": "TaxRate",
@@ -203,15 +206,24 @@ class Company:
         if entity not in WRITABLE:
             raise unsupported("Operation %s is not supported for %s." % (operation or "write", entity))
         with self.lock:
-            if operation == "delete":
-                return "delete", self._delete(entity, body)
-            if operation == "void" or (operation == "update" and include == "void"):
-                return "void", self._void(entity, body)
-            if operation not in (None, "", "create", "update"):
-                raise unsupported("Operation %s is not supported." % operation)
-            if _ref_id(body.get("Id")) is not None:
-                return "update", self._update(entity, body)
-            return "create", self._create(entity, body)
+            try:
+                return self._write(entity, body, operation, include)
+            except (AttributeError, TypeError, ValueError, KeyError, ArithmeticError) as exc:
+                # a field of the wrong shape (a string where an object belongs, ...): QBO answers 2010
+                _log.warning("malformed %s body rejected: %r", entity, exc, exc_info=True)
+                raise QBOError("2010", "Request has invalid or unsupported property: a field of %s has the "
+                               "wrong type (%s)" % (entity, exc)) from None
+
+    def _write(self, entity, body, operation, include):
+        if operation == "delete":
+            return "delete", self._delete(entity, body)
+        if operation == "void" or (operation == "update" and include == "void"):
+            return "void", self._void(entity, body)
+        if operation not in (None, "", "create", "update"):
+            raise unsupported("Operation %s is not supported." % operation)
+        if operation == "update" or (operation != "create" and _ref_id(body.get("Id")) is not None):
+            return "update", self._update(entity, body)
+        return "create", self._create(entity, body)
 
     def _create(self, entity, body):
         rec = strip_empty({k: v for k, v in body.items() if k not in SYSTEM_KEYS})

@@ -465,3 +465,19 @@ def test_change_data_capture(sim, us_api):
     assert invoices["Invoice"] == [{"Id": inv["Id"], "status": "Deleted", "domain": "QBO",
                                     "MetaData": invoices["Invoice"][0]["MetaData"]}]
     assert us_api.get("cdc", entities="Customer").fault_code == "2020"
+
+
+@pytest.mark.parametrize("entity,body", [
+    ("Customer", {"DisplayName": "Typed", "PrimaryEmailAddr": "not-an-object"}),
+    ("Invoice", {"CustomerRef": {"value": "1"}, "Line": ["not-a-line"]}),
+    ("Invoice", {"CustomerRef": {"value": "1"}, "Line": [{"DetailType": "SalesItemLineDetail",
+                                                         "SalesItemLineDetail": 5, "Amount": 1}]}),
+    ("Payment", {"CustomerRef": {"value": "1"}, "TotalAmt": 5, "Line": [{"Amount": 5, "LinkedTxn": ["x"]}]}),
+    ("Item", {"Name": "Typed", "Type": "Service", "IncomeAccountRef": {"value": "2"}, "UnitPrice": "abc"}),
+])
+def test_wrong_field_types_are_400_not_500(us_api, entity, body):
+    answer = us_api.create(entity, body)
+    assert answer.status == 400 and answer.fault_code == "2010", answer
+    batch = us_api.post("batch", {"BatchItemRequest": [{"bId": "1", "operation": "create", entity: body}, 7]})
+    assert batch.status == 200
+    assert all("Fault" in item for item in batch.json["BatchItemResponse"])
