@@ -153,6 +153,8 @@ def seed_company(realm):
         "CompanyInfo": [info], "Preferences": [prefs], "Account": _accounts(), "Term": _terms(),
         "TaxRate": rates, "TaxCode": codes, "Customer": customers, "Vendor": vendors,
         "Employee": employees, "Item": _items(us),
+        "PaymentMethod": [{"Id": i, "Name": n, "Type": t, "Active": True} for i, n, t in (
+            ("1", "Cash", "NON_CREDIT_CARD"), ("2", "Check", "NON_CREDIT_CARD"), ("3", "Credit Card", "CREDIT_CARD"))],
     }
 
 

@@ -16,10 +16,12 @@ _log = logging.getLogger("qbo_simulator")
 FAMILY = {"Customer": "Names", "Vendor": "Names", "Employee": "Names", "Item": "Item",
           "Account": "Account", "Term": "Term", "TaxCode": "TaxCode", "TaxRate": "TaxRate",
           "Invoice": "Txn", "Estimate": "Txn", "CreditMemo": "Txn", "Payment": "Txn",
-          "CompanyInfo": "CompanyInfo", "Preferences": "Preferences"}
+          "CompanyInfo": "CompanyInfo", "Preferences": "Preferences", "PaymentMethod": "PaymentMethod",
+          "Class": "Class", "Department": "Department"}
 ENTITIES = list(FAMILY)
 BY_LOWER = {e.lower(): e for e in ENTITIES}
-NAME_LISTS = {"Customer", "Vendor", "Employee", "Item", "Account", "Term", "TaxCode", "TaxRate"}
+NAME_LISTS = {"Customer", "Vendor", "Employee", "Item", "Account", "Term", "TaxCode", "TaxRate", "PaymentMethod",
+              "Class", "Department"}
 WRITABLE = {"Customer", "Vendor", "Item", "Invoice", "Estimate", "CreditMemo", "Payment"}
 TRANSACTIONS = {"Invoice", "Estimate", "CreditMemo", "Payment"}
 SALES_FORMS = {"Invoice", "Estimate", "CreditMemo"}
@@ -93,7 +95,12 @@ class Company:
     def load(self, state):
         with self.lock:
             self.data = {e: dict(state["data"].get(e, {})) for e in ENTITIES}
-            self.deleted = {e: dict(state.get("deleted", {}).get(e, {})) for e in ENTITIES}
+            self.deleted = {}
+            for entity in ENTITIES:
+                gone = state.get("deleted", {}).get(entity, {})
+                if isinstance(gone, list):   # files written before deletion times were kept
+                    gone = {rid: "1970-01-01T00:00:00+00:00" for rid in gone}
+                self.deleted[entity] = dict(gone)
             self.horizon = None
             self.next_id = {}
             self._renumber()
@@ -691,6 +698,7 @@ class Company:
             raise required("TotalAmt")
         total = money(total)
         self._named_ref(rec, "DepositToAccountRef", "Account")
+        self._named_ref(rec, "PaymentMethodRef", "PaymentMethod")
         applied = ZERO
         lines = []
         for line in rec.get("Line") or []:

@@ -481,3 +481,13 @@ def test_wrong_field_types_are_400_not_500(us_api, entity, body):
     batch = us_api.post("batch", {"BatchItemRequest": [{"bId": "1", "operation": "create", entity: body}, 7]})
     assert batch.status == 200
     assert all("Fault" in item for item in batch.json["BatchItemResponse"])
+
+
+def test_payment_methods_and_empty_lists(us_api):
+    methods = us_api.query("select * from PaymentMethod").json["QueryResponse"]["PaymentMethod"]
+    assert [m["Name"] for m in methods] == ["Cash", "Check", "Credit Card"]
+    assert us_api.query("select * from Class").json["QueryResponse"] == {}
+    inv = ok(us_api.create("Invoice", invoice()), "Invoice")
+    bad = us_api.create("Payment", {"CustomerRef": {"value": "1"}, "TotalAmt": 1, "PaymentMethodRef": {"value": "9"},
+                                    "Line": [{"Amount": 1, "LinkedTxn": [{"TxnId": inv["Id"], "TxnType": "Invoice"}]}]})
+    assert bad.fault_code == "2500"
