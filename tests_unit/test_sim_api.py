@@ -1,6 +1,7 @@
 """The simulator's accounting API: CRUD, faults, totals, queries, batch, idempotency."""
 import json
 import threading
+import time
 import urllib.error
 
 import pytest
@@ -491,3 +492,19 @@ def test_payment_methods_and_empty_lists(us_api):
     bad = us_api.create("Payment", {"CustomerRef": {"value": "1"}, "TotalAmt": 1, "PaymentMethodRef": {"value": "9"},
                                     "Line": [{"Amount": 1, "LinkedTxn": [{"TxnId": inv["Id"], "TxnType": "Invoice"}]}]})
     assert bad.fault_code == "2500"
+
+
+def test_admin_save_and_autosave(sim, tmp_path):
+    import requests
+    path = tmp_path / "admin.json"
+    assert requests.post(sim.url + "/admin/save", json={"path": str(path)}, timeout=5).json()["ok"]
+    assert US_REALM in json.loads(path.read_text())["companies"]
+    auto = tmp_path / "auto.json"
+    other = Simulator(port=0, data_file=str(auto), autosave_s=0.05).start()
+    try:
+        deadline = time.time() + 5
+        while not auto.exists() and time.time() < deadline:
+            time.sleep(0.02)
+        assert auto.exists()
+    finally:
+        other.stop()
