@@ -1,1 +1,3 @@
 from . import test_connection
+from . import test_sync_customers
+from . import test_sync_products

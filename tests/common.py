@@ -51,6 +51,8 @@ class QboCommonMixin:
                 "qbo_state": "connected",
             })
         company.sudo().write(vals)
+        # the connector reads the connection from its own cursors, as a cron worker does
+        self.env.flush_all()
         return company
 
 
@@ -60,6 +62,10 @@ class QboTransactionCase(QboCommonMixin, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._qbo_setup_simulator()
+        # The connector opens cursors of its own (token refresh, queue claims), as a cron
+        # worker does; in test mode they are savepoints of the test's transaction.
+        cls.registry.enter_test_mode(cls.cr)
+        cls.addClassCleanup(cls.registry.leave_test_mode)
 
     def setUp(self):
         super().setUp()

@@ -113,7 +113,8 @@ class TestOAuthFlow(QboCommonMixin, HttpCase):
 
     def test_error_answer_from_intuit(self):
         self._consent(self.US_REALM)
-        state = self.company.sudo()._qbo_make_oauth_state()
+        state = self.company.with_user(self.env.ref("base.user_admin"))._qbo_make_oauth_state()
+        self.env.flush_all()
         answer = self.url_open(f"/qbo/oauth/callback?error=access_denied&state={state}", allow_redirects=False)
         self.assertEqual(answer.status_code, 400)
         self.assertIn("access_denied", answer.text)
@@ -138,6 +139,7 @@ class TestTokens(QboTransactionCase):
 
     def _expire_access_token(self):
         self.company.sudo().qbo_access_token_expires_at = datetime.utcnow() - timedelta(seconds=1)
+        self.env.flush_all()
         self.sim.advance(3601)
 
     def test_refresh_rotation_persisted(self):
@@ -193,8 +195,13 @@ class TestTokens(QboTransactionCase):
     def test_revoked_token_needs_reconnect(self):
         self.sim.revoke_all(self.US_REALM)
         self._expire_access_token()
-        with self.assertRaises(RevokedError):
+        # not self.assertRaises: Odoo's rolls the test back to before the block, and what
+        # must be checked here is precisely what the failed refresh committed
+        try:
             self.company._qbo_client().company_info()
+            self.fail("a revoked connection must raise")
+        except RevokedError:
+            pass
         company = self.company.sudo()
         company.invalidate_recordset()
         self.assertEqual(company.qbo_state, "reconnect")
@@ -216,9 +223,9 @@ class TestTokens(QboTransactionCase):
         self.assertEqual(answer.status_code, 401, "the revoked token no longer opens QBO")
 
     def test_plain_user_cannot_read_tokens(self):
-        for groups in ("base.group_user", "qbo_financial_hub.group_qbo_user",
-                       "qbo_financial_hub.group_qbo_manager,account.group_account_manager"):
-            user = new_test_user(self.env, login=f"u_{groups[:20]}", groups=groups)
+        for index, groups in enumerate(("base.group_user", "qbo_financial_hub.group_qbo_user",
+                                        "qbo_financial_hub.group_qbo_manager,account.group_account_manager")):
+            user = new_test_user(self.env, login=f"qbo_reader_{index}", groups=groups)
             company = self.company.with_user(user)
             for field in ("qbo_access_token", "qbo_refresh_token", "qbo_client_secret"):
                 with self.assertRaises(AccessError, msg=f"{groups} must not read {field}"):
@@ -227,6 +234,7 @@ class TestTokens(QboTransactionCase):
         self.assertTrue(self.company.with_user(admin).read(["qbo_access_token"])[0]["qbo_access_token"])
 
     def test_neutralize_clears_secrets(self):
+        self.env.flush_all()
         for query in get_neutralization_queries(["qbo_financial_hub"]):
             self.env.cr.execute(query)
         company = self.company.sudo()

@@ -1,0 +1,10 @@
+from odoo import fields, models
+
+
+class AccountAccount(models.Model):
+    _inherit = "account.account"
+
+    qbo_account_ref_id = fields.Many2one(
+        "qbo.reference", string="QuickBooks account", company_dependent=True,
+        domain="[('kind', '=', 'account'), ('company_id', '=', current_company_id)]",
+        help="The QuickBooks Online account used when products carry this account.")

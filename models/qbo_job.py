@@ -1,0 +1,462 @@
+"""The durable push queue and the engine that drains it.
+
+A job is a row written in the same transaction as the change that calls for it, so nothing
+is lost if QuickBooks is down or Odoo restarts; repeated edits of one record coalesce into
+its one pending job (a partial unique index), and the payload is built when the job is sent,
+from the record as it is then.
+
+Draining (ir.cron, any number of workers):
+1. claim: ``FOR UPDATE SKIP LOCKED`` a bounded chunk of ready jobs of the lowest dependency
+   level, mark them ``sending`` with a batch reference, commit. Another worker skips them.
+2. build: one /batch of Query items finds the QBO twins of records not linked yet (never one
+   request per record) and the current SyncToken of linked ones whose token is unknown;
+   payloads are built, and a record whose payload cannot succeed is put in error unsent.
+3. send: /batch requests of 30 items; the requestid of each is derived from the stored batch
+   reference, so the client's retry after a lost answer, and a re-send after a worker died
+   mid-flight, replay the same id and QBO answers the first result instead of creating twice.
+4. apply: links, SyncTokens, states, errors (with a chatter note) and notifications, in bulk,
+   committed.
+Requests go through a per-realm budget held in PostgreSQL (see qbo_rate.py), shared by all
+workers, so the queue drains near Intuit's ceiling without a 429.
+"""
+import logging
+import time
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from psycopg2.extras import execute_values
+
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..qbo import AuthenticationError, DuplicateNameError, QBOError, RevokedError, StaleObjectError
+from .qbo_rate import PgRateLimiter
+from .qbo_sync_mixin import QboPayloadError, in_queries
+
+_logger = logging.getLogger(__name__)
+
+JOB_STATES = [
+    ("pending", "Queued"),
+    ("sending", "Sending"),
+    ("done", "Done"),
+    ("error", "Error"),
+    ("cancelled", "Cancelled"),
+]
+JOB_KINDS = [
+    ("customer", "Customer"),
+    ("item", "Product"),
+    ("invoice", "Invoice"),
+    ("creditmemo", "Credit note"),
+    ("estimate", "Quotation"),
+]
+MAX_ATTEMPTS = 6
+CHUNK_SIZE = 600          # jobs claimed at once: 20 batches of 30
+LEASE = timedelta(minutes=10)   # a 'sending' job older than this belonged to a dead worker
+CRON_TIME_BUDGET = 240    # seconds a cron run drains before handing over
+
+
+class QboJob(models.Model):
+    _name = "qbo.job"
+    _description = "QuickBooks Online push job"
+    _order = "id desc"
+    _rec_name = "record_name"
+
+    company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade")
+    res_model = fields.Char("Model", required=True)
+    res_id = fields.Many2oneReference("Record", model_field="res_model", required=True)
+    record_name = fields.Char(compute="_compute_record_name")
+    kind = fields.Selection(JOB_KINDS, required=True)
+    operation = fields.Selection([("push", "Push"), ("void", "Void"), ("delete", "Delete")],
+                                 default="push", required=True)
+    level = fields.Integer(default=0, help="Dependency order: lower levels are pushed first.")
+    state = fields.Selection(JOB_STATES, default="pending", required=True, index=True)
+    attempts = fields.Integer(default=0)
+    next_attempt_at = fields.Datetime(default=fields.Datetime.now, required=True)
+    batch_ref = fields.Char("Batch reference", copy=False,
+                            help="Base of the requestid of the QBO batch that carries this job.")
+    sent_at = fields.Datetime()
+    done_at = fields.Datetime()
+    qbo_id = fields.Char("QuickBooks Id")
+    error_code = fields.Char()
+    error_message = fields.Text()
+
+    def init(self):
+        cr = self.env.cr
+        cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS qbo_job_pending_unique
+                ON qbo_job (company_id, res_model, res_id, operation) WHERE state = 'pending';
+            CREATE INDEX IF NOT EXISTS qbo_job_ready_index
+                ON qbo_job (company_id, level, id) WHERE state = 'pending';
+            CREATE INDEX IF NOT EXISTS qbo_job_sending_index ON qbo_job (sent_at) WHERE state = 'sending';
+            CREATE INDEX IF NOT EXISTS qbo_job_record_index ON qbo_job (res_model, res_id);
+            CREATE TABLE IF NOT EXISTS qbo_rate_budget (
+                realm varchar NOT NULL, kind varchar NOT NULL, tat timestamptz NOT NULL,
+                PRIMARY KEY (realm, kind));
+        """)
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_name(self):
+        for job in self:
+            record = self.env[job.res_model].browse(job.res_id).exists() if job.res_model in self.env else None
+            job.record_name = record.display_name if record else f"{job.res_model},{job.res_id}"
+
+    # ==================================================================================
+    # enqueue
+    # ==================================================================================
+    @api.model
+    def _qbo_check_user(self):
+        if not self.env.user.has_group("qbo_financial_hub.group_qbo_user"):
+            raise AccessError(_("Only QuickBooks users can push records to QuickBooks."))
+
+    @api.model
+    def _qbo_create_jobs(self, company, res_model, ids, kind, operation="push", level=0, levels=None):
+        """Insert one pending job per record (coalescing with a pending one) and mark the
+        records' links queued, in two statements whatever the number of records."""
+        if not ids:
+            return
+        cr = self.env.cr
+        uid = self.env.uid
+        levels = levels or {}
+        rows = [(company.id, res_model, rid, kind, operation, levels.get(rid, level), uid, uid) for rid in ids]
+        execute_values(cr._obj, """
+            INSERT INTO qbo_job (company_id, res_model, res_id, kind, operation, level, create_uid, write_uid,
+                                 state, attempts, next_attempt_at, create_date, write_date)
+            SELECT v.c, v.m, v.r, v.k, v.o, v.l, v.cu, v.wu, 'pending', 0, now() at time zone 'UTC',
+                   now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM (VALUES %s) AS v(c, m, r, k, o, l, cu, wu)
+            ON CONFLICT (company_id, res_model, res_id, operation) WHERE state = 'pending'
+            DO UPDATE SET next_attempt_at = LEAST(qbo_job.next_attempt_at, EXCLUDED.next_attempt_at),
+                          write_uid = EXCLUDED.write_uid
+        """, rows, page_size=1000)
+        execute_values(cr._obj, """
+            INSERT INTO qbo_link (company_id, res_model, res_id, state, create_uid, write_uid, create_date, write_date)
+            SELECT v.c, v.m, v.r, 'queued', v.u, v.u, now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM (VALUES %s) AS v(c, m, r, u)
+            ON CONFLICT (company_id, res_model, res_id)
+            DO UPDATE SET state = 'queued', write_date = now() at time zone 'UTC'
+        """, [(company.id, res_model, rid, uid) for rid in ids], page_size=1000)
+        self.env["qbo.link"].invalidate_model()
+        self.invalidate_model()
+        if res_model in self.env:
+            self.env[res_model].invalidate_model(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url"])
+
+    # ==================================================================================
+    # cron
+    # ==================================================================================
+    @api.model
+    def _cron_process(self, time_budget=CRON_TIME_BUDGET):
+        deadline = time.monotonic() + time_budget
+        done = 0
+        self.env.cr.execute("""SELECT DISTINCT company_id FROM qbo_job
+                                WHERE state IN ('pending', 'sending') AND next_attempt_at <= clock_timestamp() at time zone 'UTC'""")
+        for (company_id,) in self.env.cr.fetchall():
+            done += self._qbo_process_company(company_id, deadline)
+        self.env.cr.execute("""SELECT count(*) FILTER (WHERE next_attempt_at <= clock_timestamp() at time zone 'UTC'),
+                                      min(next_attempt_at)
+                                 FROM qbo_job j JOIN res_company c ON c.id = j.company_id
+                                WHERE j.state = 'pending' AND c.qbo_enabled AND c.qbo_state = 'connected'""")
+        ready, next_at = self.env.cr.fetchone()
+        cron = self.env.ref("qbo_financial_hub.ir_cron_qbo_sync", raise_if_not_found=False)
+        if cron and next_at and not ready:
+            cron._trigger(at=next_at)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=ready or 0)
+        return done
+
+    @api.model
+    def _qbo_process_company(self, company_id, deadline=None, chunk_size=CHUNK_SIZE, client_options=None):
+        """Drain the queue of one company until it is empty or `deadline` (monotonic) passes.
+        Returns the number of jobs finished (done or error)."""
+        deadline = deadline or time.monotonic() + CRON_TIME_BUDGET
+        finished = 0
+        registry = self.env.registry
+        with registry.cursor() as cr:
+            company = api.Environment(cr, SUPERUSER_ID, {})["res.company"].browse(company_id)
+            if not (company.qbo_enabled and company.qbo_state == "connected" and company.qbo_realm_id):
+                return 0
+            realm = company.qbo_realm_id
+        limiter = PgRateLimiter(self.env.cr.dbname, realm, budgets=self._qbo_budgets())
+        session = None
+        try:
+            while time.monotonic() < deadline:
+                with registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    jobs = env["qbo.job"]._qbo_claim(company_id, chunk_size)
+                    if not jobs:
+                        break
+                    company = env["res.company"].browse(company_id).with_company(company_id)
+                    try:
+                        options = dict(client_options or {})
+                        client = company._qbo_client(rate_limiter=limiter, max_retry_after=120,
+                                                     session=session, **options)
+                        session = client.session
+                    except (QBOError, UserError) as exc:
+                        jobs._qbo_release(exc, count_attempt=False)
+                        cr.commit()
+                        break
+                    finished += jobs._qbo_send(company, client)
+                    cr.commit()
+                    if company.qbo_state != "connected":
+                        break
+        finally:
+            limiter.close()
+            if session is not None:
+                session.close()
+        return finished
+
+    @api.model
+    def _qbo_budgets(self):
+        get = self.env["ir.config_parameter"].sudo().get_param
+        return {"request": (int(get("qbo_financial_hub.requests_per_minute", 500)), 5),
+                "batch": (int(get("qbo_financial_hub.batches_per_minute", 40)), 0)}
+
+    @api.model
+    def _qbo_claim(self, company_id, limit):
+        """Take ready jobs of the lowest pending level for this worker, committed as
+        'sending'. Jobs of a dead worker (lease expired) are taken back with their batch
+        reference, so their re-send replays the same requestids."""
+        cr = self.env.cr
+        cr.execute("""
+            SELECT id, batch_ref FROM qbo_job
+             WHERE company_id = %s AND state = 'sending' AND sent_at < (now() at time zone 'UTC') - %s
+             ORDER BY batch_ref, id LIMIT %s FOR UPDATE SKIP LOCKED
+        """, [company_id, LEASE, limit])
+        stale = cr.fetchall()
+        if stale:
+            ref = stale[0][1]
+            ids = [jid for jid, bref in stale if bref == ref]
+            cr.execute("UPDATE qbo_job SET sent_at = now() at time zone 'UTC' WHERE id IN %s", [tuple(ids)])
+        else:
+            batch_ref = uuid.uuid4().hex[:24]
+            cr.execute("""
+                WITH ready AS (
+                    SELECT id FROM qbo_job
+                     WHERE company_id = %(c)s AND state = 'pending' AND next_attempt_at <= clock_timestamp() at time zone 'UTC'
+                       AND level = (SELECT min(level) FROM qbo_job
+                                     WHERE company_id = %(c)s AND state = 'pending'
+                                       AND next_attempt_at <= clock_timestamp() at time zone 'UTC')
+                     ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+                UPDATE qbo_job j SET state = 'sending', attempts = j.attempts + 1, batch_ref = %(ref)s,
+                                     sent_at = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
+                  FROM ready WHERE j.id = ready.id
+                RETURNING j.id
+            """, {"c": company_id, "limit": limit, "ref": batch_ref})
+            ids = [r[0] for r in cr.fetchall()]
+        cr.commit()
+        self.invalidate_model()
+        return self.browse(sorted(ids))
+
+    # ==================================================================================
+    # send one claimed chunk
+    # ==================================================================================
+    def _qbo_send(self, company, client):
+        """Build, send and apply the claimed jobs `self` (all of one company and level)."""
+        outcome = {}     # job id -> dict(state=..., ...)
+        items = []       # batch items, bId = job id
+        plans = {}       # job id -> (record, link, operation)
+        by_model = defaultdict(lambda: self.browse())
+        for job in self:
+            by_model[job.res_model] |= job
+        links_by_model = {}
+        try:
+            for res_model, jobs in by_model.items():
+                records = self.env[res_model].with_company(company).browse(jobs.mapped("res_id")).exists()
+                links = records._qbo_links(company)
+                links_by_model[res_model] = links
+                missing = jobs.filtered(lambda j: j.res_id not in records.ids)
+                for job in missing:
+                    outcome[job.id] = {"state": "cancelled", "message": _("The record no longer exists.")}
+                # what can be known to fail without asking QBO is never sent, nor looked up
+                for job in jobs - missing:
+                    problems = records.browse(job.res_id)._qbo_preflight(company)
+                    if problems:
+                        outcome[job.id] = {"state": "error", "code": "pre-flight", "message": "\n".join(problems)}
+                doomed = jobs.filtered(lambda j: j.id in outcome)
+                records = records.browse([rid for rid in records.ids if rid not in doomed.mapped("res_id")])
+                matches = self._qbo_lookup(company, client, records, links)
+                for job in jobs - doomed:
+                    record = records.browse(job.res_id)
+                    link = links.get(record.id)
+                    try:
+                        payload, operation = record._qbo_prepare_payload(company, link, matches.get(record.id))
+                    except QboPayloadError as exc:
+                        if exc.code in ("defer", "clash"):
+                            outcome[job.id] = {"state": exc.code, "message": "\n".join(exc.problems)}
+                        else:
+                            outcome[job.id] = {"state": "error", "code": exc.code, "message": "\n".join(exc.problems)}
+                        continue
+                    if payload is None:  # nothing to send (e.g. already in step)
+                        outcome[job.id] = {"state": "done", "entity": matches.get(record.id)}
+                        continue
+                    items.append({"bId": str(job.id), "operation": operation, record._qbo_entity: payload})
+                    plans[job.id] = (record, operation, payload)
+            if items:
+                batch_ref = self[:1].batch_ref or uuid.uuid4().hex[:24]
+                for result in client.batch(items, requestid=batch_ref):
+                    job_id = int(result.bId)
+                    if result.ok:
+                        outcome[job_id] = {"state": "done", "entity": result.data}
+                    else:
+                        outcome[job_id] = self._qbo_classify(result.error, plans[job_id])
+        except (RevokedError, AuthenticationError) as exc:
+            self._qbo_release(exc, count_attempt=False)
+            company.sudo().write({"qbo_state": "reconnect", "qbo_state_message": exc.user_message()})
+            return 0
+        except QBOError as exc:
+            # the whole chunk failed (QBO down, throttled for long): retry it later
+            self._qbo_release(exc, count_attempt=True)
+            return 0
+        return self._qbo_apply(company, outcome, links_by_model)
+
+    def _qbo_lookup(self, company, client, records, links):
+        """Current QBO rows for records: matches of unlinked ones by the configured key and
+        fresh SyncTokens of linked ones whose token is unknown, in one /batch of queries."""
+        unlinked = records.filtered(lambda r: not (links.get(r.id) and links[r.id].qbo_id))
+        stale = records.filtered(lambda r: links.get(r.id) and links[r.id].qbo_id and not links[r.id].qbo_sync_token)
+        queries, pick = unlinked._qbo_match_queries(company) if unlinked else ([], None)
+        entity = records._qbo_entity
+        select = "SELECT *, Sku FROM Item" if entity == "Item" else f"SELECT * FROM {entity}"
+        queries = list(queries) + in_queries(select, "Id", [links[r.id].qbo_id for r in stale], condition=None)
+        if not queries:
+            return {}
+        rows = []
+        for result in client.batch([{"bId": f"q{i}", "Query": q} for i, q in enumerate(queries)]):
+            if not result.ok:
+                raise result.error
+            rows.extend((result.data or {}).get(entity, []))
+        by_id = {row["Id"]: row for row in rows}
+        found = {r.id: by_id.get(links[r.id].qbo_id) for r in stale}
+        for record in unlinked:
+            found[record.id] = pick(record, rows)
+        return found
+
+    def _qbo_classify(self, error, plan):
+        record, operation, payload = plan
+        if isinstance(error, DuplicateNameError) and operation == "create" and record._qbo_name_clash_allowed(payload):
+            return {"state": "clash", "code": error.code, "message": error.user_message()}
+        if isinstance(error, StaleObjectError):
+            return {"state": "retry", "code": error.code, "message": error.user_message(), "stale": True}
+        if error.transient:
+            return {"state": "retry", "code": error.code, "message": error.user_message()}
+        return {"state": "error", "code": error.code, "message": error.user_message()}
+
+    def _qbo_release(self, error, count_attempt):
+        """Put claimed jobs back in the queue after a failure of the whole chunk."""
+        message = error.user_message() if isinstance(error, QBOError) else str(error)
+        now = datetime.utcnow()
+        for job in self:
+            attempts = job.attempts if count_attempt else max(job.attempts - 1, 0)
+            if count_attempt and attempts >= MAX_ATTEMPTS:
+                job.write({"state": "error", "error_message": message, "error_code": getattr(error, "code", None)})
+                continue
+            delay = getattr(error, "retry_after", None) or min(30 * 2 ** max(attempts - 1, 0), 3600)
+            job.write({"state": "pending", "attempts": attempts, "error_message": message,
+                       "next_attempt_at": now + timedelta(seconds=delay)})
+
+    # ==================================================================================
+    # apply results
+    # ==================================================================================
+    def _qbo_apply(self, company, outcome, links_by_model):
+        now = datetime.utcnow()
+        job_rows, link_rows, errors, successes = [], [], [], defaultdict(list)
+        for job in self:
+            result = outcome.get(job.id) or {"state": "retry", "message": _("No answer from QuickBooks.")}
+            state = result["state"]
+            link = links_by_model.get(job.res_model, {}).get(job.res_id)
+            if state == "done":
+                entity = result.get("entity") or {}
+                job_rows.append((job.id, "done", job.attempts, now, entity.get("Id"), None, None, now))
+                if link:
+                    link_rows.append((link.id, entity.get("Id") or link.qbo_id or None, entity.get("SyncToken"),
+                                      entity.get("DisplayName") or entity.get("Name") or link.qbo_name or None,
+                                      entity.get("DocNumber") or link.qbo_doc_number or None, "synced", None, None,
+                                      now, None))
+                successes[job.create_uid.id].append(job)
+            elif state in ("retry", "defer", "clash") and (state != "retry" or job.attempts < MAX_ATTEMPTS):
+                attempts = job.attempts if state == "retry" else max(job.attempts - 1, 0)
+                delay = {"retry": min(30 * 2 ** max(job.attempts - 1, 0), 3600), "defer": 30, "clash": 0}[state]
+                job_rows.append((job.id, "pending", attempts, now + timedelta(seconds=delay), None,
+                                 result.get("code"), result.get("message"), None))
+                if link and (result.get("stale") or state == "clash"):
+                    # stale: forget the SyncToken, the next attempt reads the current one;
+                    # clash: the next payload uses the documented name suffix rule
+                    link_rows.append((link.id, link.qbo_id or None,
+                                      None if result.get("stale") else (link.qbo_sync_token or None),
+                                      link.qbo_name or None, link.qbo_doc_number or None, "queued", None, None,
+                                      link.last_sync or None, True if state == "clash" else None))
+            elif state == "cancelled":
+                job_rows.append((job.id, "cancelled", job.attempts, now, None, None, result.get("message"), now))
+            else:
+                message = result.get("message") or _("Unknown error")
+                job_rows.append((job.id, "error", job.attempts, now, None, result.get("code"), message, now))
+                if link:
+                    link_rows.append((link.id, link.qbo_id or None, link.qbo_sync_token or None, link.qbo_name or None,
+                                      link.qbo_doc_number or None, "error", result.get("code"), message,
+                                      link.last_sync or None, None))
+                errors.append((job, result.get("code"), message))
+        self.flush_recordset()
+        self.env["qbo.link"].flush_model()
+        cr = self.env.cr
+        if job_rows:
+            execute_values(cr._obj, """
+                UPDATE qbo_job j SET state = v.state, attempts = v.attempts, next_attempt_at = v.next_at,
+                       qbo_id = COALESCE(v.qbo_id, j.qbo_id), error_code = v.code, error_message = v.msg,
+                       done_at = v.done_at, write_date = now() at time zone 'UTC'
+                  FROM (VALUES %s) AS v(id, state, attempts, next_at, qbo_id, code, msg, done_at)
+                 WHERE j.id = v.id""", job_rows,
+                template="(%s, %s, %s, %s::timestamp, %s, %s, %s, %s::timestamp)", page_size=1000)
+        if link_rows:
+            execute_values(cr._obj, """
+                UPDATE qbo_link l SET qbo_id = v.qbo_id, qbo_sync_token = v.token, qbo_name = v.name,
+                       qbo_doc_number = v.doc, state = v.state, error_code = v.code, error_message = v.msg,
+                       last_sync = v.last_sync, name_clash = COALESCE(v.clash, l.name_clash),
+                       write_date = now() at time zone 'UTC'
+                  FROM (VALUES %s) AS v(id, qbo_id, token, name, doc, state, code, msg, last_sync, clash)
+                 WHERE l.id = v.id""", link_rows,
+                template="(%s, %s, %s, %s, %s, %s, %s, %s, %s::timestamp, %s::boolean)", page_size=1000)
+        self.invalidate_model()
+        self.env["qbo.link"].invalidate_model()
+        for job, code, message in errors:
+            record = self.env[job.res_model].browse(job.res_id)
+            record._qbo_message_log(_("QuickBooks push failed (%(code)s): %(message)s", code=code or "-", message=message))
+        self._qbo_notify(errors, successes)
+        return sum(1 for row in job_rows if row[1] in ("done", "error"))
+
+    def _qbo_notify(self, errors, successes):
+        """Tell the users who queued the records what became of them."""
+        Users = self.env["res.users"]
+        for uid, jobs in successes.items():
+            user = Users.browse(uid)
+            if not user.exists() or user._is_superuser() or user._is_public():
+                continue
+            names = ", ".join(j.record_name for j in jobs[:5]) + ("…" if len(jobs) > 5 else "")
+            user._bus_send("simple_notification", {
+                "type": "success", "title": _("Linked to QuickBooks"),
+                "message": _("%(count)s record(s) in QuickBooks: %(names)s", count=len(jobs), names=names)})
+        by_user = defaultdict(list)
+        for job, code, message in errors:
+            by_user[job.create_uid.id].append((job, code, message))
+        for uid, entries in by_user.items():
+            user = Users.browse(uid)
+            if not user.exists() or user._is_superuser() or user._is_public():
+                continue
+            text = "\n".join(f"{job.record_name}: {message}" for job, _code, message in entries[:5])
+            user._bus_send("simple_notification", {
+                "type": "danger", "sticky": True, "title": _("QuickBooks push failed"), "message": text})
+
+    # ==================================================================================
+    # UI
+    # ==================================================================================
+    def action_retry(self):
+        self._qbo_check_user()
+        for job in self.filtered(lambda j: j.state in ("error", "cancelled")):
+            record = self.env[job.res_model].browse(job.res_id).exists()
+            if record:
+                record.with_company(job.company_id)._qbo_enqueue(job.company_id, job.operation, trigger=False)
+        self.env.ref("qbo_financial_hub.ir_cron_qbo_sync")._trigger()
+        return True
+
+    def action_open_record(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_window", "res_model": self.res_model, "res_id": self.res_id,
+                "view_mode": "form", "target": "current"}

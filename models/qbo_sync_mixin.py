@@ -1,0 +1,168 @@
+from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+from ..qbo import in_list
+
+QUERY_KEYS = 30  # values in one IN (...) of a lookup query
+
+SYNC_STATES = [
+    ("none", "Not linked"),
+    ("queued", "Queued"),
+    ("synced", "Synced"),
+    ("error", "Error"),
+]
+
+
+def in_queries(select, field, values, condition="Active IN (true, false)"):
+    """Lookup queries for `values` of `field`, QUERY_KEYS values per query (sent as one /batch)."""
+    values = sorted({v for v in values if v})
+    prefix = f"{select} WHERE {condition} AND " if condition else f"{select} WHERE "
+    return [f"{prefix}{field} IN {in_list(values[i:i + QUERY_KEYS])}" for i in range(0, len(values), QUERY_KEYS)]
+
+
+class QboPayloadError(Exception):
+    """Everything that would make QuickBooks refuse a record, found before anything is sent."""
+
+    def __init__(self, problems, code="pre-flight"):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.code = code
+        super().__init__("\n".join(self.problems))
+
+
+class QboSyncMixin(models.AbstractModel):
+    """What every record pushed to QuickBooks shares: its link for the current company,
+    the sync-state badge, the error, a link to QuickBooks, and the act of queueing it.
+
+    A model using it sets `_qbo_kind` (the job kind), `_qbo_entity` (QBO's entity name),
+    `_qbo_level` (dependency order: lower levels are pushed first) and implements
+    `_qbo_match_queries`, `_qbo_prepare_payload` and `_qbo_app_path`."""
+
+    _name = "qbo.sync.mixin"
+    _description = "QuickBooks Online synchronised record"
+
+    _qbo_kind = None
+    _qbo_entity = None
+    _qbo_level = 0
+    _qbo_tracked_fields = frozenset()
+
+    qbo_state = fields.Selection(SYNC_STATES, string="QuickBooks", compute="_compute_qbo_link",
+                                 search="_search_qbo_state")
+    qbo_id = fields.Char("QuickBooks Id", compute="_compute_qbo_link", search="_search_qbo_id")
+    qbo_error = fields.Text("QuickBooks error", compute="_compute_qbo_link")
+    qbo_last_sync = fields.Datetime("Last QuickBooks sync", compute="_compute_qbo_link")
+    qbo_url = fields.Char("Open in QuickBooks", compute="_compute_qbo_link")
+
+    # ------------------------------------------------------------------------------
+    # links of the current company
+    # ------------------------------------------------------------------------------
+    def _qbo_links(self, company=None):
+        company = company or self.env.company
+        links = self.env["qbo.link"].sudo().search([
+            ("company_id", "=", company.id), ("res_model", "=", self._name), ("res_id", "in", self.ids)])
+        return {link.res_id: link for link in links}
+
+    @api.depends_context("company")
+    def _compute_qbo_link(self):
+        company = self.env.company
+        links = self._qbo_links(company) if self.ids else {}
+        for record in self:
+            link = links.get(record.id)
+            record.qbo_state = link.state if link else "none"
+            record.qbo_id = link.qbo_id if link else False
+            record.qbo_error = link.error_message if link and link.state == "error" else False
+            record.qbo_last_sync = link.last_sync if link else False
+            record.qbo_url = (company._qbo_app_url(record._qbo_app_path(link.qbo_id))
+                              if link and link.qbo_id and company.qbo_enabled else False)
+
+    def _qbo_linked_ids_query(self, condition):
+        return SQL("(SELECT res_id FROM qbo_link WHERE company_id = %s AND res_model = %s AND %s)",
+                   self.env.company.id, self._name, condition)
+
+    def _search_qbo_state(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            raise NotImplementedError(_("Unsupported search on the QuickBooks state."))
+        values = [value] if isinstance(value, str) else list(value or [])
+        positive = operator in ("=", "in")
+        linked = [v for v in values if v != "none"]
+        subquery = self._qbo_linked_ids_query(SQL("state IN %s", tuple(linked) if linked else ("",)))
+        domain = [("id", "in", subquery)]
+        if "none" in values:
+            not_none = self._qbo_linked_ids_query(SQL("state != 'none'"))
+            domain = ["|", ("id", "not in", not_none)] + domain
+        return domain if positive else ["!"] + domain
+
+    def _search_qbo_id(self, operator, value):
+        if operator == "=" and not value:
+            return [("id", "not in", self._qbo_linked_ids_query(SQL("qbo_id IS NOT NULL")))]
+        if operator == "!=" and not value:
+            return [("id", "in", self._qbo_linked_ids_query(SQL("qbo_id IS NOT NULL")))]
+        if operator in ("=", "in"):
+            ids = (value,) if isinstance(value, str) else tuple(value)
+            return [("id", "in", self._qbo_linked_ids_query(SQL("qbo_id IN %s", ids)))]
+        raise NotImplementedError(_("Unsupported search on the QuickBooks id."))
+
+    # ------------------------------------------------------------------------------
+    # queueing
+    # ------------------------------------------------------------------------------
+    def _qbo_enqueue(self, company=None, operation="push", trigger=True):
+        """Queue `operation` for these records in `company`, in the current transaction.
+        Repeated edits coalesce into the one pending job; the payload is built when the job
+        is sent, from the record as it is then."""
+        company = company or self.env.company
+        if not self.ids:
+            return self.env["qbo.job"]
+        jobs = self.env["qbo.job"]._qbo_create_jobs(company, self._name, self.ids, self._qbo_kind,
+                                                    operation, self._qbo_level)
+        if trigger:
+            self.env.ref("qbo_financial_hub.ir_cron_qbo_sync")._trigger()
+        return jobs
+
+    def action_qbo_push(self):
+        """Queue these records for QuickBooks and return at once (the cron pushes them)."""
+        self.env["qbo.job"]._qbo_check_user()
+        company = self.env.company
+        problems = company._qbo_mapping_problems(scope=(self._qbo_kind,))
+        records = self._qbo_filter_pushable(company)
+        records._qbo_enqueue(company)
+        message = _("%(count)s record(s) queued for QuickBooks.", count=len(records))
+        if len(records) < len(self):
+            message += " " + _("%(count)s skipped (not in the Financial Hub).", count=len(self) - len(records))
+        if problems:
+            message += "\n" + "\n".join(problems)
+        return company._qbo_notify(_("QuickBooks"), message, "warning" if problems else "info")
+
+    def action_qbo_retry(self):
+        return self.filtered(lambda r: r.qbo_state == "error").action_qbo_push()
+
+    def _qbo_filter_pushable(self, company):
+        return self
+
+    def _qbo_app_path(self, qbo_id):
+        raise NotImplementedError
+
+    def action_qbo_open(self):
+        self.ensure_one()
+        if not self.qbo_url:
+            return False
+        return {"type": "ir.actions.act_url", "url": self.qbo_url, "target": "new"}
+
+    # ------------------------------------------------------------------------------
+    # hooks for the engine (qbo.job), implemented by each model
+    # ------------------------------------------------------------------------------
+    def _qbo_match_queries(self, company):
+        """QBO queries that find the QBO twins of these not-yet-linked records.
+        Returns (list of query strings, function(record, rows) -> matching row or None)."""
+        return [], lambda record, rows: None
+
+    def _qbo_preflight(self, company):
+        """Every problem that would make QBO refuse this record, known without asking QBO."""
+        return []
+
+    def _qbo_prepare_payload(self, company, link, match):
+        """The QBO entity dict to send for this record; raises QboPayloadError."""
+        raise NotImplementedError
+
+    def _qbo_message_log(self, body):
+        if hasattr(self, "_message_log"):
+            for record in self:
+                record._message_log(body=body)

@@ -1,0 +1,241 @@
+from odoo import _, api, fields, models
+
+from .qbo_names import clean_name, suffixed_name
+from .qbo_sync_mixin import QboPayloadError, in_queries
+
+DISPLAY_NAME_MAX = 500
+# The fields whose change an Active customer follows into QuickBooks; any other is local.
+TRACKED_FIELDS = frozenset({
+    "name", "ref", "email", "phone", "mobile", "street", "street2", "city", "zip", "state_id",
+    "country_id", "vat", "property_payment_term_id", "qbo_tax_treatment", "parent_id", "type",
+    "is_company", "company_name",
+})
+
+
+class ResPartner(models.Model):
+    _name = "res.partner"
+    _inherit = ["res.partner", "qbo.sync.mixin"]
+
+    _qbo_kind = "customer"
+    _qbo_entity = "Customer"
+    _qbo_level = 0
+    _qbo_tracked_fields = TRACKED_FIELDS
+
+    qbo_hub = fields.Selection(
+        [("inactive", "Inactive"), ("active", "Active")], string="Financial Hub", company_dependent=True,
+        help="Active: this customer lives in QuickBooks Online too. Saving pushes it, and later edits of "
+             "its name, reference, contact, addresses, tax id, terms and tax treatment follow it. "
+             "Nothing flows back from QuickBooks except through an explicit import.")
+    qbo_tax_treatment = fields.Selection(
+        [("default", "Default"), ("zero", "Zero-rated"), ("exempt", "Tax-exempt")],
+        string="QuickBooks tax treatment", company_dependent=True,
+        help="Mapped to a QuickBooks tax code in the settings.")
+    qbo_can_sync = fields.Boolean(compute="_compute_qbo_can_sync")
+
+    @api.depends("parent_id", "type")
+    def _compute_qbo_can_sync(self):
+        for partner in self:
+            partner.qbo_can_sync = partner._qbo_is_customer_shape()
+
+    def _qbo_is_customer_shape(self):
+        """Top-level partners are customers; a company's delivery addresses are sub-customers;
+        other contacts of a company are never customers of their own."""
+        self.ensure_one()
+        return not self.parent_id or self.type == "delivery"
+
+    def _qbo_level_of(self):
+        return 1 if self.parent_id else 0
+
+    # ------------------------------------------------------------------------------
+    # triggers
+    # ------------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        active = partners.filtered(lambda p: p.qbo_hub == "active")
+        if active:
+            active._qbo_enqueue_hub(self.env.company)
+        return partners
+
+    def write(self, vals):
+        res = super().write(vals)
+        if self.env.context.get("qbo_no_enqueue"):
+            return res
+        if "qbo_hub" in vals:
+            if vals["qbo_hub"] == "active":
+                self._qbo_enqueue_hub(self.env.company)
+        if TRACKED_FIELDS & vals.keys():
+            for company in self._qbo_hub_companies():
+                partners = self.with_company(company).filtered(lambda p: p.qbo_hub == "active")
+                # a delivery address is part of its parent's customer record (ShipAddr) too
+                parents = partners.filtered(lambda p: p.parent_id and p.type == "delivery").parent_id
+                (partners | parents.filtered(lambda p: p.qbo_hub == "active"))._qbo_enqueue_hub(company)
+        return res
+
+    def _qbo_hub_companies(self):
+        return self.env["res.company"].sudo().search([("qbo_enabled", "=", True)])
+
+    def _qbo_enqueue_hub(self, company):
+        partners = self.with_company(company).filtered(lambda p: p.qbo_hub == "active" and p._qbo_is_customer_shape())
+        if not partners or not company.sudo().qbo_enabled:
+            return
+        levels = {p.id: p._qbo_level_of() for p in partners}
+        self.env["qbo.job"]._qbo_create_jobs(company, self._name, partners.ids, self._qbo_kind, "push",
+                                             levels=levels)
+        self.env.ref("qbo_financial_hub.ir_cron_qbo_sync")._trigger()
+
+    def _qbo_enqueue(self, company=None, operation="push", trigger=True):
+        company = company or self.env.company
+        self.with_company(company)._qbo_enqueue_hub(company)
+
+    def _qbo_filter_pushable(self, company):
+        return self.with_company(company).filtered(lambda p: p.qbo_hub == "active" and p._qbo_is_customer_shape())
+
+    def action_qbo_link(self):
+        """Bulk "Link to QuickBooks": switch the Financial Hub to Active and queue them all."""
+        self.env["qbo.job"]._qbo_check_user()
+        partners = self.filtered(lambda p: p._qbo_is_customer_shape())
+        partners.filtered(lambda p: p.qbo_hub != "active").with_context(qbo_no_enqueue=True).write({"qbo_hub": "active"})
+        partners._qbo_enqueue_hub(self.env.company)
+        skipped = len(self) - len(partners)
+        message = _("%(count)s customer(s) queued for QuickBooks.", count=len(partners))
+        if skipped:
+            message += " " + _("%(count)s contact(s) skipped: contacts of a company are not customers of their own.",
+                               count=skipped)
+        return self.env.company._qbo_notify(_("QuickBooks"), message, "info")
+
+    def _qbo_app_path(self, qbo_id):
+        return f"customerdetail?nameId={qbo_id}"
+
+    # ------------------------------------------------------------------------------
+    # matching
+    # ------------------------------------------------------------------------------
+    def _qbo_display_name(self, company, link=None):
+        self.ensure_one()
+        if self.parent_id:
+            label = self.name or self.city or _("Delivery")
+            base = f"{self.parent_id.commercial_partner_id.name} - {label}"
+        else:
+            base = self.name or ""
+        if link and link.name_clash:
+            return suffixed_name(base, self.ref or f"Odoo {self.id}", DISPLAY_NAME_MAX)
+        return clean_name(base, DISPLAY_NAME_MAX)
+
+    def _qbo_match_queries(self, company):
+        key = company.qbo_customer_match
+        field = {"email": "PrimaryEmailAddr"}.get(key, "DisplayName")
+        values = {}
+        links = self._qbo_links(company)
+        for partner in self:
+            if key == "email" and partner.email:
+                values[partner.id] = [partner.email.strip()]
+            else:
+                link = links.get(partner.id)
+                values[partner.id] = [partner._qbo_display_name(company, link),
+                                      suffixed_name(partner._qbo_display_name(company), partner.ref or f"Odoo {partner.id}",
+                                                    DISPLAY_NAME_MAX)]
+        queries = in_queries("SELECT * FROM Customer", field, [v for vs in values.values() for v in vs])
+
+        def pick(partner, rows):
+            wanted = values.get(partner.id) or []
+            for value in wanted:  # the plain name first, then the suffixed one
+                for row in rows:
+                    found = (row.get("PrimaryEmailAddr") or {}).get("Address") if field == "PrimaryEmailAddr" \
+                        else row.get("DisplayName")
+                    if found and found.lower() == value.lower():
+                        return row
+            return None
+        return queries, pick
+
+    def _qbo_name_clash_allowed(self, payload):
+        """A 6240 on the plain name switches to the suffixed name once; on the suffixed one it is an error."""
+        return payload.get("DisplayName") == self._qbo_display_name(None)
+
+    # ------------------------------------------------------------------------------
+    # payload
+    # ------------------------------------------------------------------------------
+    def _qbo_address(self, partner):
+        lines = [line for line in (partner.street, partner.street2) if line]
+        address = {f"Line{i + 1}": line[:500] for i, line in enumerate(lines)}
+        address.update({
+            "City": partner.city or "",
+            "CountrySubDivisionCode": partner.state_id.code or "",
+            "PostalCode": partner.zip or "",
+            "Country": partner.country_id.code or "",
+        })
+        return address
+
+    def _qbo_preflight(self, company):
+        self.ensure_one()
+        company = company.sudo()
+        problems = []
+        if not self.name and not self.parent_id:
+            problems.append(_("The customer has no name."))
+        term = self.with_company(company).property_payment_term_id
+        if term and not term.with_company(company).qbo_term_ref_id:
+            problems.append(_("The payment term %(term)s has no QuickBooks term in the mapping.", term=term.name))
+        treatment = self.with_company(company).qbo_tax_treatment or "default"
+        if company.qbo_tax_model != "us" and treatment != "default" and not self._qbo_tax_code(company, treatment):
+            problems.append(_("The customer tax treatment '%(t)s' has no QuickBooks tax code in the mapping.",
+                              t=treatment))
+        return problems
+
+    def _qbo_tax_code(self, company, treatment):
+        return {"default": company.qbo_tax_default_id, "zero": company.qbo_tax_zero_id,
+                "exempt": company.qbo_tax_exempt_id}[treatment]
+
+    def _qbo_prepare_payload(self, company, link, match):
+        """(payload, operation) for this customer; raises QboPayloadError with every problem."""
+        self.ensure_one()
+        company = company.sudo()
+        problems = self._qbo_preflight(company)
+        if self.with_company(company).qbo_hub != "active":
+            raise QboPayloadError(_("The customer is Inactive in the Financial Hub: it is not pushed."), code="inactive")
+        qbo_id = (link and link.qbo_id) or (match and match.get("Id"))
+        if match and not (link and link.qbo_id) and match.get("Active") is False:
+            if not (link and link.name_clash):
+                # an inactive QBO customer holds the name: it is not ours to revive (rule 3)
+                raise QboPayloadError(_("An inactive QuickBooks customer holds this name."), code="clash")
+            qbo_id = None
+        if not qbo_id and not company.qbo_sync_customers:
+            raise QboPayloadError(_("No match in QuickBooks, and creating customers is switched off in the settings."),
+                                  code="no-match")
+        payload = {"DisplayName": self._qbo_display_name(company, link)}
+        commercial = self.commercial_partner_id
+        if commercial.is_company:
+            payload["CompanyName"] = clean_name(commercial.name, 100)
+        payload["PrimaryEmailAddr"] = {"Address": (self.email or "").strip()[:100]}
+        payload["PrimaryPhone"] = {"FreeFormNumber": (self.phone or "")[:30]}
+        payload["Mobile"] = {"FreeFormNumber": (self.mobile or "")[:30]}
+        payload["BillAddr"] = self._qbo_address(self)
+        delivery = self.child_ids.filtered(lambda c: c.type == "delivery")[:1] or self
+        payload["ShipAddr"] = self._qbo_address(delivery)
+        if self.vat:
+            payload["PrimaryTaxIdentifier"] = self.vat[:40]
+        if self.ref:
+            payload["Notes"] = _("Odoo reference: %(ref)s", ref=self.ref)
+        term_ref = self.with_company(company).property_payment_term_id.with_company(company).qbo_term_ref_id
+        if term_ref:
+            payload["SalesTermRef"] = {"value": term_ref.qbo_id}
+        treatment = self.with_company(company).qbo_tax_treatment or "default"
+        if company.qbo_tax_model == "us":
+            payload["Taxable"] = treatment == "default"
+        elif self._qbo_tax_code(company, treatment):
+            payload["DefaultTaxCodeRef"] = {"value": self._qbo_tax_code(company, treatment).qbo_id}
+        if self.parent_id:
+            parent = self.parent_id.commercial_partner_id
+            parent_link = parent._qbo_links(company).get(parent.id)
+            if not parent_link or not parent_link.qbo_id:
+                if parent.with_company(company).qbo_hub == "active":
+                    raise QboPayloadError(_("Waiting for the parent customer %(p)s to reach QuickBooks.", p=parent.name),
+                                          code="defer")
+                problems.append(_("The parent customer %(p)s is not in the Financial Hub.", p=parent.name))
+            else:
+                payload.update({"Job": True, "BillWithParent": True, "ParentRef": {"value": parent_link.qbo_id}})
+        if problems:
+            raise QboPayloadError(problems)
+        if qbo_id:
+            token = (link and link.qbo_id == qbo_id and link.qbo_sync_token) or (match and match.get("SyncToken"))
+            payload.update({"Id": qbo_id, "SyncToken": token, "sparse": True})
+            return payload, "update"
+        return payload, "create"
