@@ -74,7 +74,7 @@ class ResCompany(models.Model):
 
     # --- matching keys and switches ---------------------------------------------------
     qbo_customer_match = fields.Selection(
-        [("name", "Display name"), ("email", "Email"), ("ref", "Internal reference")],
+        [("name", "Display name"), ("email", "Email")],
         string="Match customers by", default="name", required=True)
     qbo_product_match = fields.Selection(
         [("sku", "Internal reference as SKU"), ("name", "Name")],

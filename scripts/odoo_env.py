@@ -49,8 +49,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def odoo_command(db, *extra, http_port=None):
-    cmd = [sys.executable, str(odoo_bin()), "--addons-path", addons_path(), "-d", db,
+def odoo_command(db, *extra, http_port=None, subcommand=None):
+    cmd = [sys.executable, str(odoo_bin())] + ([subcommand] if subcommand else []) + [
+           "--addons-path", addons_path(), "-d", db,
            "--db_host", "", "--without-demo", "all", "--http-interface", "127.0.0.1",
            "--http-port", str(http_port or free_port()), "--no-database-list"]
     return cmd + list(extra)

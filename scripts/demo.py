@@ -1,0 +1,137 @@
+"""`make demo`: PostgreSQL, the QuickBooks Online simulator and Odoo 18 with this addon, a
+company already connected to the simulator's US company. Ctrl-C stops everything started here.
+
+    Odoo        http://localhost:8069  (login admin / admin)
+    QuickBooks  http://127.0.0.1:8899  (the simulator's page: what landed in "QuickBooks")
+
+The database (qbo_demo) and the simulator's state (.run/demo-qbo.json) are kept between runs.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import odoo_env  # noqa: E402
+
+ROOT = odoo_env.ROOT
+DB = os.environ.get("QBO_DEMO_DB", "qbo_demo")
+ODOO_PORT = int(os.environ.get("QBO_DEMO_PORT", 8069))
+SIM_PORT = int(os.environ.get("QBO_SIM_PORT", 8899))
+SIM_URL = f"http://127.0.0.1:{SIM_PORT}"
+
+SETUP = r'''
+import json, urllib.request
+from datetime import datetime, timedelta
+from odoo.addons.qbo_financial_hub.simulator import US_REALM, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+SIM_URL = %(sim_url)r
+company = env.company
+env["ir.config_parameter"].set_param("web.base.url", "http://localhost:%(port)d")
+env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
+if company.sudo().qbo_state != "connected":
+    request = urllib.request.Request(SIM_URL + "/admin/tokens", data=json.dumps({"realm_id": US_REALM}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    tokens = json.loads(urllib.request.urlopen(request, timeout=10).read())
+    company.sudo().write({
+        "qbo_enabled": True, "qbo_environment": "custom", "qbo_custom_url": SIM_URL,
+        "qbo_client_id": DEFAULT_CLIENT_ID, "qbo_client_secret": DEFAULT_CLIENT_SECRET,
+        "qbo_realm_id": US_REALM, "qbo_access_token": tokens["access_token"],
+        "qbo_refresh_token": tokens["refresh_token"], "qbo_state": "connected",
+        "qbo_access_token_expires_at": datetime.utcnow() + timedelta(seconds=tokens["expires_in"]),
+    })
+    company.action_qbo_refresh_references()
+    Ref = env["qbo.reference"]
+    income = Ref.search([("company_id", "=", company.id), ("kind", "=", "account"), ("account_type", "=", "Income")], limit=1)
+    company.write({"qbo_income_account_id": income.id, "qbo_sync_customers": True, "qbo_sync_products": True})
+    net30 = Ref.search([("company_id", "=", company.id), ("kind", "=", "term"), ("name", "=", "Net 30")], limit=1)
+    env["account.payment.term"].search([]).write({"qbo_term_ref_id": net30.id})
+if not env["res.partner"].search_count([("name", "=", "Harbour Lights Ltd")]):
+    env["res.partner"].create([
+        {"name": "Harbour Lights Ltd", "is_company": True, "email": "ap@harbour.example", "city": "Boston"},
+        {"name": "O'Brien: \"Fish & Chips\"", "is_company": True, "email": "fish@chips.example"},
+        {"name": "Brosnahan Insurance Agency", "is_company": True, "ref": "C-100"},
+        {"name": "Green Valley Farms", "is_company": True, "email": "office@greenvalley.example", "city": "Denver"},
+    ])
+    env["product.product"].create([
+        {"name": "Garden Hose 20m", "default_code": "HOSE-20", "list_price": 25.5, "sale_ok": True},
+        {"name": "Installation", "default_code": "SRV-INST", "list_price": 90.0, "type": "service", "sale_ok": True},
+    ])
+env.cr.commit()
+print("QBO_DEMO_READY", company.qbo_company_name, company.qbo_state)
+'''
+
+
+def wait_http(url, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return True
+        except Exception:  # noqa: BLE001 - still starting
+            time.sleep(0.5)
+    return False
+
+
+def db_exists(db):
+    out = subprocess.run(["psql", "-d", "postgres", "-Atc", f"SELECT 1 FROM pg_database WHERE datname = '{db}'"],
+                         capture_output=True, text=True)
+    return out.stdout.strip() == "1"
+
+
+def main():
+    started = time.time()
+    if not odoo_env.odoo_bin():
+        sys.exit(f"No Odoo 18 source tree at {odoo_env.odoo_src()}: set ODOO_SRC to one (see README.md).")
+    odoo_env.ensure_postgres()
+    odoo_env.RUN_DIR.mkdir(exist_ok=True)
+    children = []
+
+    def stop(*_args):
+        for child in reversed(children):
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    sim = subprocess.Popen([sys.executable, "-m", "simulator", "--port", str(SIM_PORT),
+                            "--data", str(odoo_env.RUN_DIR / "demo-qbo.json"),
+                            "--redirect-uri", f"http://localhost:{ODOO_PORT}/qbo/oauth/callback",
+                            "--redirect-uri", f"http://127.0.0.1:{ODOO_PORT}/qbo/oauth/callback"], cwd=ROOT)
+    children.append(sim)
+    if not wait_http(SIM_URL + "/"):
+        stop()
+    if not db_exists(DB):
+        print(f"creating database {DB} with the addon (first run only)...", flush=True)
+        subprocess.run(odoo_env.odoo_command(DB, "-i", odoo_env.ADDON, "--stop-after-init", "--log-level", "warn"),
+                       check=True, cwd=ROOT)
+    setup = SETUP % {"sim_url": SIM_URL, "port": ODOO_PORT}
+    result = subprocess.run(odoo_env.odoo_command(DB, "--log-level", "warn", subcommand="shell"),
+                            input=setup, text=True, capture_output=True, cwd=ROOT)
+    if "QBO_DEMO_READY" not in result.stdout:
+        print(result.stdout[-3000:], result.stderr[-3000:])
+        stop()
+    odoo = subprocess.Popen(odoo_env.odoo_command(DB, "--log-level", "warn", http_port=ODOO_PORT), cwd=ROOT)
+    children.append(odoo)
+    if not wait_http(f"http://127.0.0.1:{ODOO_PORT}/web/login"):
+        print("Odoo did not answer on port", ODOO_PORT)
+        stop()
+    print(json.dumps({"odoo": f"http://localhost:{ODOO_PORT}", "login": "admin / admin",
+                      "quickbooks (simulator)": SIM_URL, "database": DB}, indent=2))
+    print(f"demo ready in {time.time() - started:.0f}s. Ctrl-C stops Odoo and the simulator.", flush=True)
+    while all(child.poll() is None for child in children):
+        time.sleep(1)
+    stop()
+
+
+if __name__ == "__main__":
+    main()
