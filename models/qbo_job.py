@@ -170,12 +170,15 @@ class QboJob(models.Model):
         deadline = deadline or time.monotonic() + CRON_TIME_BUDGET
         finished = 0
         registry = self.env.registry
+        # every query goes through cursors of its own: this may run in several threads at once
         with registry.cursor() as cr:
-            company = api.Environment(cr, SUPERUSER_ID, {})["res.company"].browse(company_id)
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].browse(company_id)
             if not (company.qbo_enabled and company.qbo_state == "connected" and company.qbo_realm_id):
                 return 0
             realm = company.qbo_realm_id
-        limiter = PgRateLimiter(self.env.cr.dbname, realm, budgets=self._qbo_budgets())
+            budgets = env["qbo.job"]._qbo_budgets()
+        limiter = PgRateLimiter(registry.db_name, realm, budgets=budgets)
         session = None
         try:
             while time.monotonic() < deadline:
@@ -288,10 +291,23 @@ class QboJob(models.Model):
                     if payload is None:  # nothing to send (e.g. already in step)
                         outcome[job.id] = {"state": "done", "entity": matches.get(record.id)}
                         continue
-                    items.append({"bId": str(job.id), "operation": operation, record._qbo_entity: payload})
                     plans[job.id] = (record, operation, payload)
+                    if operation in ("create", "update"):
+                        items.append({"bId": str(job.id), "operation": operation, record._qbo_entity: payload})
+            batch_ref = self[:1].batch_ref or uuid.uuid4().hex[:24]
+            for job_id, (record, operation, payload) in plans.items():
+                if operation not in ("void", "delete"):
+                    continue
+                # rare (a cancelled invoice): sent on its own, with a requestid stored through batch_ref
+                try:
+                    entity = getattr(client, operation)(record._qbo_entity, payload["Id"], payload["SyncToken"],
+                                                        requestid=f"{batch_ref}-{job_id}")
+                    outcome[job_id] = {"state": "done", "entity": entity}
+                except (RevokedError, AuthenticationError):
+                    raise
+                except QBOError as exc:
+                    outcome[job_id] = self._qbo_classify(exc, plans[job_id])
             if items:
-                batch_ref = self[:1].batch_ref or uuid.uuid4().hex[:24]
                 for result in client.batch(items, requestid=batch_ref):
                     job_id = int(result.bId)
                     if result.ok:
@@ -365,13 +381,21 @@ class QboJob(models.Model):
             link = links_by_model.get(job.res_model, {}).get(job.res_id)
             if state == "done":
                 entity = result.get("entity") or {}
-                job_rows.append((job.id, "done", job.attempts, now, entity.get("Id"), None, None, now))
+                record = self.env[job.res_model].browse(job.res_id).with_company(company)
+                # e.g. QBO's total against Odoo's: the record is linked, and in error if they differ
+                problem = record._qbo_check_result(company, entity) if entity else None
+                job_rows.append((job.id, "error" if problem else "done", job.attempts, now, entity.get("Id"),
+                                 "mismatch" if problem else None, problem, now))
                 if link:
                     link_rows.append((link.id, entity.get("Id") or link.qbo_id or None, entity.get("SyncToken"),
                                       entity.get("DisplayName") or entity.get("Name") or link.qbo_name or None,
-                                      entity.get("DocNumber") or link.qbo_doc_number or None, "synced", None, None,
+                                      entity.get("DocNumber") or link.qbo_doc_number or None,
+                                      "error" if problem else "synced", "mismatch" if problem else None, problem,
                                       now, None))
-                successes[job.create_uid.id].append(job)
+                if problem:
+                    errors.append((job, "mismatch", problem))
+                else:
+                    successes[job.create_uid.id].append(job)
             elif state in ("retry", "defer", "clash") and (state != "retry" or job.attempts < MAX_ATTEMPTS):
                 attempts = job.attempts if state == "retry" else max(job.attempts - 1, 0)
                 delay = {"retry": min(30 * 2 ** max(job.attempts - 1, 0), 3600), "defer": 30, "clash": 0}[state]

@@ -162,6 +162,11 @@ class QboSyncMixin(models.AbstractModel):
         """The QBO entity dict to send for this record; raises QboPayloadError."""
         raise NotImplementedError
 
+    def _qbo_check_result(self, company, entity):
+        """After a successful push: None, or why the QBO result is not acceptable (the record
+        stays linked to it, in error with that message)."""
+        return None
+
     def _qbo_message_log(self, body):
         if hasattr(self, "_message_log"):
             for record in self:

@@ -82,8 +82,14 @@ def run_odoo(suite, db, install):
     started = time.time()
     proc = subprocess.run(cmd, cwd=ROOT)
     log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
-    interesting = [ln for ln in log_text.splitlines()
-                   if re.search(r" (ERROR|CRITICAL) |FAIL:|ERROR:|Traceback|tests when loading| post-tests in ", ln)]
+    interesting, in_failure = [], False
+    for ln in log_text.splitlines():
+        if re.search(r"FAIL:|ERROR:| CRITICAL ", ln):
+            in_failure = True       # print the failure with its traceback
+        elif re.match(r"\d{4}-\d\d-\d\d ", ln):
+            in_failure = False
+        if in_failure or re.search(r" ERROR | tests when loading| post-tests in ", ln):
+            interesting.append(ln)
     print(f"--- {suite}: odoo log {log_path} ({time.time() - started:.0f}s), notable lines:")
     for ln in interesting[-200:]:
         print("   ", ln[:2000])

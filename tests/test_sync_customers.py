@@ -1,4 +1,5 @@
 import json
+import logging
 import threading
 
 from odoo import api
@@ -6,6 +7,8 @@ from odoo import api
 from odoo.tests import new_test_user, tagged
 
 from .common import QboTransactionCase
+
+_logger = logging.getLogger(__name__)
 
 
 class QboSyncCase(QboTransactionCase):
@@ -263,6 +266,7 @@ class TestCustomerHub(QboSyncCase):
                 results.append(Job._qbo_process_company(
                     self.company.id, chunk_size=30, client_options={"sleep": lambda s: None}))
             except Exception as exc:  # noqa: BLE001 - asserted below
+                _logger.exception("worker failed")
                 errors.append(exc)
 
         threads = [threading.Thread(target=worker) for _ in range(2)]
