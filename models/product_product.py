@@ -95,12 +95,18 @@ class ProductProduct(models.Model):
             queries += in_queries("SELECT *, Sku FROM Item", field,
                                   [v for f, vs in values.values() if f == field for v in vs])
 
+        index = {}
+
         def pick(product, rows):
+            if not index:
+                for row in rows:
+                    for key in ("Sku", "Name"):
+                        if row.get(key):
+                            index.setdefault((key, row[key].lower()), row)
             field, wanted = values[product.id]
             for value in wanted:
-                for row in rows:
-                    if (row.get(field) or "").lower() == value.lower():
-                        return row
+                if value and (field, value.lower()) in index:
+                    return index[(field, value.lower())]
             return None
         return queries, pick
 

@@ -53,7 +53,7 @@ JOB_KINDS = [
 MAX_ATTEMPTS = 6
 CHUNK_SIZE = 600          # jobs claimed at once: 20 batches of 30
 LEASE = timedelta(minutes=10)   # a 'sending' job older than this belonged to a dead worker
-CRON_TIME_BUDGET = 240    # seconds a cron run drains before handing over
+CRON_TIME_BUDGET = 60     # seconds a cron run drains before handing over (limit_time_real is 120 s)
 
 
 class QboJob(models.Model):

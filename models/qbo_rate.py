@@ -29,7 +29,6 @@ class PgRateLimiter:
     def _cursor(self):
         if self._cr is None or self._cr.closed:
             self._cr = sql_db.db_connect(self.dbname).cursor()
-            self._cr._cnx.autocommit = True
         return self._cr
 
     def close(self):
@@ -51,7 +50,9 @@ class PgRateLimiter:
              WHERE b.realm = %(realm)s AND b.kind = %(kind)s
          RETURNING GREATEST(EXTRACT(EPOCH FROM (b.tat - c.now)) - %(interval)s - %(tolerance)s, 0)
         """, {"interval": interval, "tolerance": burst * interval, "realm": self.realm, "kind": kind})
-        return float(cr.fetchone()[0])
+        wait = float(cr.fetchone()[0])
+        cr.commit()  # the slot is taken for every worker at once, whatever happens next
+        return wait
 
     def acquire(self, kind="request"):
         kinds = ("batch", "request") if kind == "batch" else ("request",)

@@ -356,7 +356,7 @@ class ResCompany(models.Model):
             problems.append(_("The company is not connected to QuickBooks Online."))
         if not company.qbo_references_date:
             problems.append(_("QuickBooks terms, tax codes and accounts were never imported: press Refresh lists."))
-        if "product" in scope:
+        if "product" in scope or "item" in scope:
             if not company.qbo_income_account_id:
                 problems.append(_("No default income account is mapped for products."))
             if company.qbo_tax_model == "global" and not company.qbo_product_tax_default_id:

@@ -136,14 +136,18 @@ class ResPartner(models.Model):
                                                     DISPLAY_NAME_MAX)]
         queries = in_queries("SELECT * FROM Customer", field, [v for vs in values.values() for v in vs])
 
+        index = {}
+
         def pick(partner, rows):
-            wanted = values.get(partner.id) or []
-            for value in wanted:  # the plain name first, then the suffixed one
+            if not index:
                 for row in rows:
                     found = (row.get("PrimaryEmailAddr") or {}).get("Address") if field == "PrimaryEmailAddr" \
                         else row.get("DisplayName")
-                    if found and found.lower() == value.lower():
-                        return row
+                    if found:
+                        index.setdefault(found.lower(), row)
+            for value in values.get(partner.id) or []:  # the plain name first, then the suffixed one
+                if value and value.lower() in index:
+                    return index[value.lower()]
             return None
         return queries, pick
 
