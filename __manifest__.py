@@ -21,6 +21,8 @@
         "views/product_views.xml",
         "views/qbo_job_views.xml",
         "views/qbo_menus.xml",
+        "data/ir_cron_import_data.xml",
+        "views/qbo_import_views.xml",
     ],
     "installable": True,
     "application": False,

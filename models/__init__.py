@@ -9,3 +9,4 @@ from . import account_tax
 from . import account_account
 from . import res_partner
 from . import product_product
+from . import qbo_import
