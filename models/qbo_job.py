@@ -50,7 +50,9 @@ JOB_KINDS = [
     ("creditmemo", "Credit note"),
     ("estimate", "Quotation"),
 ]
-MAX_ATTEMPTS = 6
+# Transient failures back off 30 s, 1, 2, 4, 8, 16, 32 min then hourly: a job survives QBO
+# being down for about four hours before it is put in error (and a Retry brings it back).
+MAX_ATTEMPTS = 10
 CHUNK_SIZE = 600          # jobs claimed at once: 20 batches of 30
 LEASE = timedelta(minutes=10)   # a 'sending' job older than this belonged to a dead worker
 CRON_TIME_BUDGET = 60     # seconds a cron run drains before handing over (limit_time_real is 120 s)
@@ -364,8 +366,14 @@ class QboJob(models.Model):
             attempts = job.attempts if count_attempt else max(job.attempts - 1, 0)
             if count_attempt and attempts >= MAX_ATTEMPTS:
                 job.write({"state": "error", "error_message": message, "error_code": getattr(error, "code", None)})
+                self.env["qbo.link"].search([("company_id", "=", job.company_id.id), ("res_model", "=", job.res_model),
+                                             ("res_id", "=", job.res_id)]).write(
+                    {"state": "error", "error_code": getattr(error, "code", None), "error_message": message})
+                self.env[job.res_model].browse(job.res_id)._qbo_message_log(
+                    _("QuickBooks push failed after %(n)s attempts: %(message)s", n=attempts, message=message))
                 continue
-            delay = getattr(error, "retry_after", None) or min(30 * 2 ** max(attempts - 1, 0), 3600)
+            # the client already retried quickly: back off, and never sooner than QBO asked
+            delay = max(getattr(error, "retry_after", None) or 0, min(30 * 2 ** max(attempts - 1, 0), 3600))
             job.write({"state": "pending", "attempts": attempts, "error_message": message,
                        "next_attempt_at": now + timedelta(seconds=delay)})
 

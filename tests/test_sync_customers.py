@@ -205,14 +205,19 @@ class TestCustomerHub(QboSyncCase):
         self.assertEqual(job.attempts, 1)
         self.assertTrue(job.error_message)
         self.assertEqual(partner.qbo_state, "queued")
-        for _attempt in range(10):
+        delays = []
+        for _attempt in range(15):
+            delays.append((job.next_attempt_at - job.write_date).total_seconds())
             job.next_attempt_at = "2000-01-01 00:00:00"
             self.drain()
             job = self.env["qbo.job"].search([("res_model", "=", "res.partner"), ("res_id", "=", partner.id)])
             if job.state == "error":
                 break
         self.assertEqual(job.state, "error")
-        self.assertEqual(partner.qbo_state, "queued")
+        self.assertEqual(job.attempts, 10, "QBO down for hours: ten attempts before giving up")
+        self.assertTrue(all(b >= a for a, b in zip(delays, delays[1:])), f"backoff grows: {delays}")
+        self.assertEqual(partner.qbo_state, "error", "the badge turns red with the job")
+        self.assertTrue(partner.qbo_error)
         self.sim.set_faults(self.US_REALM)
         job.action_retry()
         self.drain()

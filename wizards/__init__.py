@@ -1,1 +1,2 @@
 
+from . import account_move_qbo_link

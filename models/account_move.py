@@ -1,0 +1,233 @@
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+
+
+QBO_MOVE_TYPES = ("out_invoice", "out_refund")
+KIND_BY_TYPE = {"out_invoice": "invoice", "out_refund": "creditmemo"}
+ENTITY_BY_TYPE = {"out_invoice": "Invoice", "out_refund": "CreditMemo"}
+
+
+class AccountMove(models.Model):
+    _name = "account.move"
+    _inherit = ["account.move", "qbo.sync.mixin", "qbo.sales.form"]
+
+    _qbo_level = 2
+
+    # Invoices and credit notes are two QBO entities: the engine reads these from the records
+    # of one group (see qbo_job_split.py, which groups the jobs of one kind together).
+    @property
+    def _qbo_kind(self):
+        return KIND_BY_TYPE.get(self[:1].move_type, "invoice")
+
+    @property
+    def _qbo_entity(self):
+        return ENTITY_BY_TYPE.get(self[:1].move_type, "Invoice")
+
+    qbo_doc_number = fields.Char("QuickBooks number", compute="_compute_qbo_doc_number")
+    qbo_applicable = fields.Boolean(compute="_compute_qbo_doc_number")
+
+    @api.depends_context("company")
+    @api.depends("move_type", "company_id")
+    def _compute_qbo_doc_number(self):
+        links = {}
+        for company in self.company_id:
+            links.update(self.filtered(lambda m: m.company_id == company)._qbo_links(company) if self.ids else {})
+        for move in self:
+            link = links.get(move.id)
+            move.qbo_doc_number = link.qbo_doc_number if link else False
+            move.qbo_applicable = move.move_type in QBO_MOVE_TYPES and move.company_id.qbo_enabled
+
+    # ------------------------------------------------------------------------------
+    # triggers
+    # ------------------------------------------------------------------------------
+    def _qbo_moves_by_company(self):
+        groups = defaultdict(lambda: self.browse())
+        for move in self.filtered(lambda m: m.move_type in QBO_MOVE_TYPES and m.company_id.sudo().qbo_enabled):
+            groups[move.company_id] |= move
+        return groups.items()
+
+    def _post(self, soft=True):
+        posted = super()._post(soft)
+        for company, moves in posted._qbo_moves_by_company():
+            if not company.sudo().qbo_auto_push_invoices:
+                links = moves._qbo_links(company)
+                moves = moves.filtered(lambda m: links.get(m.id) and links[m.id].qbo_id)
+            moves.with_company(company)._qbo_enqueue(company)
+        return posted
+
+    def button_draft(self):
+        res = super().button_draft()
+        # a draft is not pushed: what waited in the queue waits for the next posting
+        self._qbo_cancel_pending_jobs()
+        return res
+
+    def button_cancel(self):
+        res = super().button_cancel()
+        for company, moves in self._qbo_moves_by_company():
+            links = moves._qbo_links(company)
+            pushed = moves.filtered(lambda m: links.get(m.id) and links[m.id].qbo_id)
+            pushed.with_company(company)._qbo_enqueue(company, "void")
+            for move in moves - pushed:
+                if links.get(move.id):
+                    links[move.id].unlink()
+        return res
+
+    def _qbo_cancel_pending_jobs(self):
+        if not self.ids:
+            return
+        jobs = self.env["qbo.job"].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids),
+                                                  ("state", "=", "pending")])
+        jobs.write({"state": "cancelled", "error_message": _("Cancelled: the invoice changed state in Odoo.")})
+        links = self.env["qbo.link"].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids),
+                                                    ("state", "=", "queued")])
+        for link in links:
+            link.state = "synced" if link.qbo_id else "none"
+        self.invalidate_recordset(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url"])
+
+    def _qbo_enqueue(self, company=None, operation="push", trigger=True):
+        company = company or self.env.company
+        for move_type, kind in KIND_BY_TYPE.items():
+            moves = self.filtered(lambda m: m.move_type == move_type)
+            if moves:
+                self.env["qbo.job"]._qbo_create_jobs(company, self._name, moves.ids, kind, operation,
+                                                     self._qbo_level)
+        if trigger:
+            self.env.ref("qbo_financial_hub.ir_cron_qbo_sync")._trigger()
+        return self.env["qbo.job"]
+
+    def _qbo_filter_pushable(self, company):
+        return self.filtered(lambda m: m.move_type in QBO_MOVE_TYPES and m.state == "posted"
+                             and m.company_id == company)
+
+    def action_qbo_push(self):
+        self.env["qbo.job"]._qbo_check_user()
+        messages, queued = [], 0
+        for company, moves in self._qbo_moves_by_company():
+            problems = company._qbo_mapping_problems(scope=("invoice",))
+            moves = moves._qbo_filter_pushable(company)
+            moves.with_company(company)._qbo_enqueue(company)
+            queued += len(moves)
+            messages += problems
+        message = _("%(count)s document(s) queued for QuickBooks.", count=queued)
+        if queued < len(self):
+            message += " " + _("%(count)s skipped (not a posted customer invoice or credit note of a connected "
+                               "company).", count=len(self) - queued)
+        if messages:
+            message += "\n" + "\n".join(dict.fromkeys(messages))
+        return self.env.company._qbo_notify(_("QuickBooks"), message, "warning" if messages else "info")
+
+    def action_qbo_unlink(self):
+        """Forget the QuickBooks twin of these invoices; QuickBooks itself is left untouched."""
+        self.env["qbo.job"]._qbo_check_user()
+        self._qbo_cancel_pending_jobs()
+        for company, moves in self._qbo_moves_by_company():
+            links = moves._qbo_links(company)
+            for move in moves:
+                link = links.get(move.id)
+                if link:
+                    move._message_log(body=_("Unlinked from QuickBooks %(entity)s %(id)s (number %(doc)s); "
+                                             "QuickBooks was not changed.", entity=move._qbo_entity,
+                                             id=link.qbo_id or "-", doc=link.qbo_doc_number or "-"))
+                    link.sudo().unlink()
+        self.invalidate_recordset(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url",
+                                   "qbo_doc_number"])
+        return True
+
+    def action_qbo_link_wizard(self):
+        self.ensure_one()
+        self.env["qbo.job"]._qbo_check_user()
+        wizard = self.env["account.move.qbo.link"].create({"move_id": self.id})
+        wizard.action_search()
+        return {"type": "ir.actions.act_window", "res_model": wizard._name, "res_id": wizard.id,
+                "view_mode": "form", "target": "new", "name": _("Link a QuickBooks document")}
+
+    def _qbo_app_path(self, qbo_id):
+        return f"{self._qbo_entity.lower()}?txnId={qbo_id}"
+
+    # ------------------------------------------------------------------------------
+    # sales form hooks
+    # ------------------------------------------------------------------------------
+    def _qbo_form_lines(self):
+        self.ensure_one()
+        return [{"display_type": line.display_type if line.display_type in ("line_section", "line_note") else False,
+                 "name": line.name, "product": line.product_id, "qty": line.quantity,
+                 "subtotal": line.price_subtotal, "taxes": line.tax_ids}
+                for line in self.invoice_line_ids.sorted(lambda l: (l.sequence, l.id))]
+
+    def _qbo_form_shipping_partner(self):
+        return self.partner_shipping_id
+
+    def _qbo_form_date(self):
+        return self.invoice_date or self.date or fields.Date.context_today(self)
+
+    def _qbo_template_values(self):
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id
+        date = self.invoice_date or self.date
+        return {"number": self.name if self.name and self.name != "/" else "", "origin": self.invoice_origin or "",
+                "customer_ref": partner.ref or "", "customer": partner.name or "",
+                "date": fields.Date.to_string(date) if date else "", "salesperson": self.invoice_user_id.name or "",
+                "year": str(date.year) if date else ""}
+
+    def _qbo_form_number(self, company):
+        if company.qbo_invoice_number == "template":
+            return company._qbo_render("qbo_invoice_template", self._qbo_template_values())
+        return self.name if self.name and self.name != "/" else ""
+
+    # ------------------------------------------------------------------------------
+    # engine hooks
+    # ------------------------------------------------------------------------------
+    def _qbo_preflight(self, company):
+        self.ensure_one()
+        if self.move_type not in QBO_MOVE_TYPES:
+            return [_("Only customer invoices and credit notes are pushed to QuickBooks.")]
+        if self.state != "posted":
+            return []
+        problems = self._qbo_form_problems(company)
+        term = self.invoice_payment_term_id
+        if term and not term.with_company(company).qbo_term_ref_id:
+            problems.append(_("The payment term %(term)s has no QuickBooks term in the mapping.", term=term.name))
+        return problems
+
+    def _qbo_prepare_payload(self, company, link, match):
+        self.ensure_one()
+        qbo_id = link and link.qbo_id
+        if self.state == "cancel":
+            if not qbo_id:
+                return None, None
+            token = link.qbo_sync_token or (match and match.get("SyncToken"))
+            return {"Id": qbo_id, "SyncToken": token}, "void"
+        if self.state != "posted":
+            return None, None
+        payload = self._qbo_form_payload(company)
+        date = self.invoice_date or self.date
+        payload["TxnDate"] = fields.Date.to_string(date)
+        if self.move_type == "out_invoice" and self.invoice_date_due:
+            payload["DueDate"] = fields.Date.to_string(self.invoice_date_due)
+        term = self.invoice_payment_term_id.with_company(company).qbo_term_ref_id
+        if term and self.move_type == "out_invoice":
+            payload["SalesTermRef"] = {"value": term.qbo_id}
+        if self.move_type == "out_invoice":
+            estimates = self._qbo_estimates(company)
+            if estimates:
+                payload["LinkedTxn"] = [{"TxnId": qbo, "TxnType": "Estimate"} for qbo in estimates]
+        if qbo_id:
+            return self._qbo_with_token(payload, link, match)
+        return payload, "create"
+
+    def _qbo_estimates(self, company):
+        """QBO ids of the estimates of the quotations this invoice comes from (defers while queued)."""
+        orders = self.invoice_line_ids.sale_line_ids.order_id
+        if not orders:
+            return []
+        links = orders._qbo_links(company)
+        orders = orders.filtered(lambda o: links.get(o.id) and links[o.id].state != "none")
+        if not orders:
+            return []
+        return list(self._qbo_wait_for(orders, company, _("the quotation(s)")).values())
+
+    def _qbo_check_result(self, company, entity):
+        if self.state != "posted":
+            return None
+        return self._qbo_totals_problem(entity, self.amount_total, self.amount_tax)

@@ -1,0 +1,150 @@
+from collections import defaultdict
+
+from odoo import api, fields, models
+
+# Changes of a quotation that its QuickBooks estimate follows.
+TRACKED_FIELDS = frozenset({"order_line", "partner_id", "partner_shipping_id", "date_order", "validity_date",
+                            "currency_id", "pricelist_id", "client_order_ref", "note"})
+LINE_TRACKED_FIELDS = frozenset({"product_id", "product_uom_qty", "price_unit", "discount", "tax_id", "name",
+                                 "display_type", "sequence"})
+
+
+class SaleOrder(models.Model):
+    _name = "sale.order"
+    _inherit = ["sale.order", "qbo.sync.mixin", "qbo.sales.form"]
+
+    _qbo_kind = "estimate"
+    _qbo_entity = "Estimate"
+    _qbo_level = 2
+
+    qbo_doc_number = fields.Char("QuickBooks number", compute="_compute_qbo_doc_number")
+
+    @api.depends_context("company")
+    def _compute_qbo_doc_number(self):
+        links = self._qbo_links(self.env.company) if self.ids else {}
+        for order in self:
+            link = links.get(order.id)
+            order.qbo_doc_number = link.qbo_doc_number if link else False
+
+    # ------------------------------------------------------------------------------
+    # triggers
+    # ------------------------------------------------------------------------------
+    def _qbo_orders_by_company(self):
+        groups = defaultdict(lambda: self.browse())
+        for order in self.filtered(lambda o: o.company_id.sudo().qbo_enabled):
+            groups[order.company_id] |= order
+        return groups.items()
+
+    def _qbo_auto_push(self):
+        for company, orders in self._qbo_orders_by_company():
+            if company.sudo().qbo_auto_push_quotations:
+                orders.with_company(company)._qbo_enqueue(company)
+
+    def action_quotation_sent(self):
+        res = super().action_quotation_sent()
+        self._qbo_auto_push()
+        return res
+
+    def action_confirm(self):
+        res = super().action_confirm()
+        self._qbo_auto_push()
+        return res
+
+    def write(self, vals):
+        res = super().write(vals)
+        if TRACKED_FIELDS & vals.keys():
+            self._qbo_follow_changes()
+        return res
+
+    def _qbo_follow_changes(self):
+        """Queue an update of the estimates of these orders, when they have one."""
+        if self.env.context.get("qbo_no_enqueue"):
+            return
+        for company, orders in self._qbo_orders_by_company():
+            links = orders._qbo_links(company)
+            linked = orders.filtered(lambda o: links.get(o.id) and links[o.id].qbo_id and o.state != "cancel")
+            linked.with_company(company)._qbo_enqueue(company)
+
+    def _qbo_filter_pushable(self, company):
+        return self.filtered(lambda o: o.state != "cancel" and o.company_id == company)
+
+    def _qbo_app_path(self, qbo_id):
+        return f"estimate?txnId={qbo_id}"
+
+    # ------------------------------------------------------------------------------
+    # sales form hooks
+    # ------------------------------------------------------------------------------
+    def _qbo_form_lines(self):
+        self.ensure_one()
+        return [{"display_type": line.display_type if line.display_type in ("line_section", "line_note") else False,
+                 "name": line.name, "product": line.product_id, "qty": line.product_uom_qty,
+                 "subtotal": line.price_subtotal, "taxes": line.tax_id}
+                for line in self.order_line.filtered(lambda l: not l.is_downpayment).sorted(lambda l: (l.sequence, l.id))]
+
+    def _qbo_form_shipping_partner(self):
+        return self.partner_shipping_id
+
+    def _qbo_form_date(self):
+        return self.date_order.date() if self.date_order else fields.Date.context_today(self)
+
+    def _qbo_template_values(self):
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id
+        date = self._qbo_form_date()
+        return {"number": self.name or "", "origin": self.origin or "", "customer_ref": partner.ref or "",
+                "customer": partner.name or "", "date": fields.Date.to_string(date),
+                "salesperson": self.user_id.name or "", "year": str(date.year)}
+
+    def _qbo_form_number(self, company):
+        if company.qbo_estimate_template:
+            return company._qbo_render("qbo_estimate_template", self._qbo_template_values())
+        return self.name or ""
+
+    # ------------------------------------------------------------------------------
+    # engine hooks
+    # ------------------------------------------------------------------------------
+    def _qbo_preflight(self, company):
+        self.ensure_one()
+        if self.state == "cancel":
+            return []
+        return self._qbo_form_problems(company)
+
+    def _qbo_prepare_payload(self, company, link, match):
+        self.ensure_one()
+        if self.state == "cancel":
+            return None, None
+        payload = self._qbo_form_payload(company)
+        payload["TxnDate"] = fields.Date.to_string(self._qbo_form_date())
+        if self.validity_date:
+            payload["ExpirationDate"] = fields.Date.to_string(self.validity_date)
+        if link and link.qbo_id:
+            return self._qbo_with_token(payload, link, match)
+        return payload, "create"
+
+    def _qbo_check_result(self, company, entity):
+        order_lines = self.order_line.filtered(lambda l: not l.is_downpayment and not l.display_type)
+        total = sum(order_lines.mapped("price_total"))
+        tax = sum(order_lines.mapped("price_tax"))
+        return self._qbo_totals_problem(entity, total, tax)
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.order_id._qbo_follow_changes()
+        return lines
+
+    def write(self, vals):
+        res = super().write(vals)
+        if LINE_TRACKED_FIELDS & vals.keys():
+            self.order_id._qbo_follow_changes()
+        return res
+
+    def unlink(self):
+        orders = self.order_id
+        res = super().unlink()
+        orders.exists()._qbo_follow_changes()
+        return res
