@@ -150,9 +150,7 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------------------
     def _qbo_form_lines(self):
         self.ensure_one()
-        return [{"display_type": line.display_type if line.display_type in ("line_section", "line_note") else False,
-                 "name": line.name, "product": line.product_id, "qty": line.quantity,
-                 "subtotal": line.price_subtotal, "taxes": line.tax_ids}
+        return [self._qbo_line(line, line.quantity, line.tax_ids)
                 for line in self.invoice_line_ids.sorted(lambda l: (l.sequence, l.id))]
 
     def _qbo_form_shipping_partner(self):

@@ -26,6 +26,13 @@ class QboSalesForm(models.AbstractModel):
     def _qbo_template_values(self):
         raise NotImplementedError
 
+    @staticmethod
+    def _qbo_line(line, qty, taxes):
+        """One document line as the payload builder reads it."""
+        return {"display_type": line.display_type if line.display_type in ("line_section", "line_note") else False,
+                "name": line.name, "product": line.product_id, "qty": qty, "subtotal": line.price_subtotal,
+                "taxes": taxes}
+
     # customer ---------------------------------------------------------------------------
     def _qbo_customer(self, company):
         """The QBO customer of the document: its delivery address when that is an Active

@@ -1,10 +1,31 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .qbo_naming import DOC_NUMBER_MAX, SAMPLE_VALUES, TEMPLATE_VARIABLES, TemplateError, render_template
 
 NUMBER_TEMPLATES = ("qbo_invoice_template", "qbo_estimate_template")
 TEXT_TEMPLATES = ("qbo_memo_template", "qbo_private_note_template")
+
+
+def render_all(record, values):
+    """(label, text, problem) of every template set on `record` (a company or the settings)."""
+    _ = record.env._
+    for fname in NUMBER_TEMPLATES + TEXT_TEMPLATES:
+        template = record[fname]
+        if not template:
+            continue
+        label = record._fields[fname].string
+        try:
+            text = render_template(template, values)
+        except TemplateError as exc:
+            yield label, None, _("%(label)s: unknown variable {%(var)s}. Use only %(allowed)s.", label=label,
+                                 var=exc, allowed=", ".join("{%s}" % v for v in TEMPLATE_VARIABLES))
+            continue
+        problem = None
+        if fname in NUMBER_TEMPLATES and len(text) > DOC_NUMBER_MAX:
+            problem = _("%(label)s: '%(text)s' has %(n)s characters; QuickBooks accepts at most %(max)s.",
+                        label=label, text=text, n=len(text), max=DOC_NUMBER_MAX)
+        yield label, text, problem
 
 
 class ResCompany(models.Model):
@@ -26,21 +47,9 @@ class ResCompany(models.Model):
     @api.constrains(*NUMBER_TEMPLATES, *TEXT_TEMPLATES)
     def _check_qbo_templates(self):
         for company in self:
-            for fname in NUMBER_TEMPLATES + TEXT_TEMPLATES:
-                template = company[fname]
-                if not template:
-                    continue
-                label = self._fields[fname].string
-                try:
-                    sample = render_template(template, SAMPLE_VALUES)
-                except TemplateError as exc:
-                    raise ValidationError(_(
-                        "%(label)s: unknown variable {%(var)s}. Use only %(allowed)s.", label=label, var=exc,
-                        allowed=", ".join("{%s}" % v for v in TEMPLATE_VARIABLES))) from None
-                if fname in NUMBER_TEMPLATES and len(sample) > DOC_NUMBER_MAX:
-                    raise ValidationError(_(
-                        "%(label)s: '%(sample)s' has %(n)s characters on a sample; QuickBooks accepts at most "
-                        "%(max)s.", label=label, sample=sample, n=len(sample), max=DOC_NUMBER_MAX))
+            for _label, _text, problem in render_all(company, SAMPLE_VALUES):
+                if problem:
+                    raise ValidationError(problem)
 
     def _qbo_render(self, fname, values):
         self.ensure_one()
@@ -66,19 +75,5 @@ class ResConfigSettings(models.TransientModel):
                                                    limit=1, order="id desc")
             if move:
                 values = move._qbo_template_values()
-            lines = []
-            for fname in NUMBER_TEMPLATES + TEXT_TEMPLATES:
-                template = settings[fname]
-                if not template:
-                    continue
-                label = settings._fields[fname].string
-                try:
-                    text = render_template(template, values)
-                except TemplateError as exc:
-                    lines.append(_("%(label)s: unknown variable {%(var)s}", label=label, var=exc))
-                    continue
-                warn = ""
-                if fname in NUMBER_TEMPLATES and len(text) > DOC_NUMBER_MAX:
-                    warn = " " + _("(too long: %(n)s > %(max)s)", n=len(text), max=DOC_NUMBER_MAX)
-                lines.append(f"{label}: {text}{warn}")
+            lines = [problem or f"{label}: {text}" for label, text, problem in render_all(settings, values)]
             settings.qbo_template_preview = "\n".join(lines) or False

@@ -76,9 +76,7 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------------------
     def _qbo_form_lines(self):
         self.ensure_one()
-        return [{"display_type": line.display_type if line.display_type in ("line_section", "line_note") else False,
-                 "name": line.name, "product": line.product_id, "qty": line.product_uom_qty,
-                 "subtotal": line.price_subtotal, "taxes": line.tax_id}
+        return [self._qbo_line(line, line.product_uom_qty, line.tax_id)
                 for line in self.order_line.filtered(lambda l: not l.is_downpayment).sorted(lambda l: (l.sequence, l.id))]
 
     def _qbo_form_shipping_partner(self):
