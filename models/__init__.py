@@ -11,7 +11,6 @@ from . import res_partner
 from . import product_product
 from . import qbo_import
 from . import res_company_naming
-from . import qbo_job_split
 from . import qbo_sales_form
 from . import account_move
 from . import sale_order

@@ -15,7 +15,7 @@ class AccountMove(models.Model):
     _qbo_level = 2
 
     # Invoices and credit notes are two QBO entities: the engine reads these from the records
-    # of one group (see qbo_job_split.py, which groups the jobs of one kind together).
+    # of one group (the engine groups claimed jobs by model and kind).
     @property
     def _qbo_kind(self):
         return KIND_BY_TYPE.get(self[:1].move_type, "invoice")

@@ -259,15 +259,17 @@ class QboJob(models.Model):
         outcome = {}     # job id -> dict(state=..., ...)
         items = []       # batch items, bId = job id
         plans = {}       # job id -> (record, link, operation)
+        # grouped by model and kind: a model may map to several QBO entities (an account.move is
+        # an Invoice or a CreditMemo), and each group's lookup queries one entity
         by_model = defaultdict(lambda: self.browse())
         for job in self:
-            by_model[job.res_model] |= job
-        links_by_model = {}
+            by_model[(job.res_model, job.kind)] |= job
+        links_by_model = defaultdict(dict)
         try:
-            for res_model, jobs in by_model.items():
+            for (res_model, _kind), jobs in sorted(by_model.items()):
                 records = self.env[res_model].with_company(company).browse(jobs.mapped("res_id")).exists()
                 links = records._qbo_links(company)
-                links_by_model[res_model] = links
+                links_by_model[res_model].update(links)
                 missing = jobs.filtered(lambda j: j.res_id not in records.ids)
                 for job in missing:
                     outcome[job.id] = {"state": "cancelled", "message": _("The record no longer exists.")}
