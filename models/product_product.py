@@ -82,14 +82,13 @@ class ProductProduct(models.Model):
 
     def _qbo_match_queries(self, company):
         by_sku = company.qbo_product_match == "sku"
+        links = self._qbo_links(company)
         values = {}
         for product in self:
             if by_sku and product.default_code:
                 values[product.id] = ("Sku", [product.default_code])
             else:
-                values[product.id] = ("Name", [product._qbo_item_name(),
-                                               suffixed_name(product.with_context(display_default_code=False).display_name,
-                                                             product.default_code or f"Odoo {product.id}", ITEM_NAME_MAX)])
+                values[product.id] = ("Name", [product._qbo_item_name(links.get(product.id))])
         queries = []
         for field in ("Sku", "Name"):
             queries += in_queries("SELECT *, Sku FROM Item", field,

@@ -95,6 +95,9 @@ class QboJob(models.Model):
             CREATE TABLE IF NOT EXISTS qbo_rate_budget (
                 realm varchar NOT NULL, kind varchar NOT NULL, tat timestamptz NOT NULL,
                 PRIMARY KEY (realm, kind));
+            CREATE TABLE IF NOT EXISTS qbo_rate_log (
+                realm varchar NOT NULL, kind varchar NOT NULL, sent_at timestamptz NOT NULL);
+            CREATE INDEX IF NOT EXISTS qbo_rate_log_index ON qbo_rate_log (realm, kind, sent_at DESC);
         """)
 
     @api.depends("res_model", "res_id")
@@ -212,8 +215,8 @@ class QboJob(models.Model):
     @api.model
     def _qbo_budgets(self):
         get = self.env["ir.config_parameter"].sudo().get_param
-        return {"request": (int(get("qbo_financial_hub.requests_per_minute", 500)), 5),
-                "batch": (int(get("qbo_financial_hub.batches_per_minute", 40)), 0)}
+        return {"request": int(get("qbo_financial_hub.requests_per_minute", 500)),
+                "batch": int(get("qbo_financial_hub.batches_per_minute", 40))}
 
     @api.model
     def _qbo_claim(self, company_id, limit):

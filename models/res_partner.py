@@ -130,10 +130,10 @@ class ResPartner(models.Model):
             if key == "email" and partner.email:
                 values[partner.id] = [partner.email.strip()]
             else:
+                # the suffixed name exists only after QBO refused the plain one (name_clash is
+                # stored before it is ever sent), so only then is it looked up
                 link = links.get(partner.id)
-                values[partner.id] = [partner._qbo_display_name(company, link),
-                                      suffixed_name(partner._qbo_display_name(company), partner.ref or f"Odoo {partner.id}",
-                                                    DISPLAY_NAME_MAX)]
+                values[partner.id] = [partner._qbo_display_name(company, link)]
         queries = in_queries("SELECT * FROM Customer", field, [v for vs in values.values() for v in vs])
 
         index = {}
