@@ -26,7 +26,12 @@
         "views/res_config_settings_naming_views.xml",
         "views/account_move_views.xml",
         "views/sale_order_views.xml",
+        "views/qbo_dashboard_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["qbo_financial_hub/static/tests/tours/*.js"],
+    },
+    "images": ["static/description/dashboard.png"],
     "installable": True,
     "application": False,
 }

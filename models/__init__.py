@@ -15,3 +15,4 @@ from . import qbo_sales_form
 from . import account_move
 from . import sale_order
 from . import res_partner_currency
+from . import qbo_dashboard

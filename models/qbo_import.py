@@ -37,6 +37,22 @@ def _text(value, limit=None):
     return value[:limit] if limit else value
 
 
+def _changed(record, vals):
+    """The part of `vals` that differs from what `record` holds (writing a partner is costly)."""
+    changed = {}
+    for key, value in vals.items():
+        current = record[key]
+        field = record._fields[key]
+        if field.type == "many2one":
+            current = current.id
+        elif field.type in ("char", "text", "selection") and not current:
+            current = False
+        same = value == current if field.type == "float" else (value or False) == (current or False)
+        if not same:
+            changed[key] = value
+    return changed
+
+
 class QboImport(models.Model):
     _name = "qbo.import"
     _description = "QuickBooks Online import"
@@ -372,10 +388,10 @@ class QboImport(models.Model):
             vals["is_company"] = bool(_text(row.get("CompanyName"))) or not (row.get("GivenName") or row.get("FamilyName"))
             partner = linked.get(row["Id"]) or matched.get(row["Id"])
             if partner:
-                term = vals.pop("property_payment_term_id", None)
-                partner.with_company(company).write(vals)
-                if term:
-                    partner.with_company(company).write({"property_payment_term_id": term})
+                partner = partner.with_company(company)
+                changed = _changed(partner, vals)
+                if changed:
+                    partner.write(changed)
                 if counted:
                     counts["updated" if row["Id"] in linked else "linked"] += 1
                 pairs.append((partner, row))
@@ -433,7 +449,9 @@ class QboImport(models.Model):
             if row.get("ShipAddr") and (row["ShipAddr"].get("Line1") or row["ShipAddr"].get("City")):
                 vals.update(self._qbo_address_vals(row["ShipAddr"]))
             if partner:
-                partner.write(vals)
+                changed = _changed(partner, vals)
+                if changed:
+                    partner.write(changed)
                 counts["updated"] += 1
             else:
                 name = (vals["name"] or "").lower()
@@ -517,7 +535,9 @@ class QboImport(models.Model):
             if product:
                 if product.type != vals["type"]:
                     vals.pop("type")  # never change the type of a product already in use
-                product.with_context(qbo_no_enqueue=True).write(vals)
+                changed = _changed(product, vals)
+                if changed:
+                    product.with_context(qbo_no_enqueue=True).write(changed)
                 counts["updated" if row["Id"] in linked else "linked"] += 1
                 pairs.append((product, row))
             else:
