@@ -60,6 +60,28 @@ if not env["res.partner"].search_count([("name", "=", "Harbour Lights Ltd")]):
         {"name": "Garden Hose 20m", "default_code": "HOSE-20", "list_price": 25.5, "sale_ok": True},
         {"name": "Installation", "default_code": "SRV-INST", "list_price": 90.0, "type": "service", "sale_ok": True},
     ])
+if "qbo_state" in env["account.move"]._fields and not env["account.move"].search_count([("move_type", "=", "out_invoice")]):
+    # demo documents: an invoice in QuickBooks, one to link by hand, a quotation (issue 6)
+    try:
+        with env.cr.savepoint():
+            harbour = env["res.partner"].search([("name", "=", "Harbour Lights Ltd")], limit=1)
+            harbour.qbo_hub = "active"
+            hose = env["product.product"].search([("default_code", "=", "HOSE-20")], limit=1)
+            inst = env["product.product"].search([("default_code", "=", "SRV-INST")], limit=1)
+            def lines(qty):
+                return [(0, 0, {"product_id": hose.id, "quantity": qty, "price_unit": 25.5, "tax_ids": [(5,)]}),
+                        (0, 0, {"product_id": inst.id, "quantity": 1, "price_unit": 90.0, "tax_ids": [(5,)]})]
+            invoices = env["account.move"].create([
+                {"move_type": "out_invoice", "partner_id": harbour.id, "invoice_line_ids": lines(4)},
+                {"move_type": "out_invoice", "partner_id": harbour.id, "invoice_line_ids": lines(2)}])
+            invoices.action_post()
+            invoices[0].action_qbo_push()
+            if "qbo_state" in env["sale.order"]._fields:
+                order = env["sale.order"].create({"partner_id": harbour.id, "order_line": [
+                    (0, 0, {"product_id": hose.id, "product_uom_qty": 10, "price_unit": 25.5, "tax_id": [(5,)]})]})
+                order.action_qbo_push()
+    except Exception as exc:  # noqa: BLE001 - the demo still starts without its documents
+        print("demo documents not created:", exc)
 env.cr.commit()
 print("QBO_DEMO_READY", company.qbo_company_name, company.qbo_state)
 '''

@@ -1,0 +1,192 @@
+"""Screenshots of the running demo for the README: `make demo` in one terminal, then
+
+    python3 scripts/screenshots.py [--odoo http://localhost:8069] [--sim http://127.0.0.1:8899]
+
+writes docs/screenshots/*.png. It logs in as admin/admin with a JSON-RPC call, hands the
+session cookie to a headless Chromium through its DevTools protocol (websocket-client), opens
+each page, waits for Odoo to finish drawing it and captures it.
+"""
+import argparse
+import base64
+import itertools
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+import websocket
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+WIDTH, HEIGHT = 1400, 900
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Browser:
+    """Just enough of the DevTools protocol: set a cookie, open a page, evaluate, capture."""
+
+    def __init__(self):
+        binary = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)),
+                      None)
+        if not binary:
+            sys.exit("no chromium: apt-get install -y chromium")
+        self.port = free_port()
+        self.profile = tempfile.mkdtemp(prefix="qbo-shots-")
+        self.proc = subprocess.Popen(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+             f"--remote-debugging-port={self.port}", f"--user-data-dir={self.profile}",
+             f"--window-size={WIDTH},{HEIGHT}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _attempt in range(100):
+            try:
+                pages = requests.get(f"http://127.0.0.1:{self.port}/json", timeout=2).json()
+                page = next(p for p in pages if p.get("type") == "page")
+                break
+            except (requests.RequestException, StopIteration, ValueError):
+                time.sleep(0.2)
+        else:
+            self.close()
+            sys.exit("chromium did not start")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
+        self.ids = itertools.count(1)
+        self.call("Page.enable")
+        self.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1, mobile=False)
+
+    def call(self, method, **params):
+        mid = next(self.ids)
+        self.ws.send(json.dumps({"id": mid, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == mid:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def open(self, url, ready="true", settle=1.5, timeout=30):
+        self.call("Page.navigate", url=url)
+        deadline = time.time() + timeout
+        time.sleep(1.0)
+        while time.time() < deadline:
+            if self.evaluate(f"document.readyState === 'complete' && !!({ready})"):
+                break
+            time.sleep(0.3)
+        else:
+            print(f"  (not ready after {timeout}s: {ready})", flush=True)
+        time.sleep(settle)
+
+    def capture(self, path):
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path.write_bytes(base64.b64decode(data))
+
+    def close(self):
+        try:
+            self.ws.close()
+        except Exception:  # noqa: BLE001 - closing anyway
+            pass
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def login(odoo, db, user, password):
+    session = requests.Session()
+    answer = session.post(f"{odoo}/web/session/authenticate", json={
+        "jsonrpc": "2.0", "method": "call", "params": {"db": db, "login": user, "password": password}}, timeout=30)
+    answer.raise_for_status()
+    if answer.json().get("error"):
+        sys.exit(f"login failed: {answer.json()['error'].get('message')}")
+    return session
+
+
+def rpc(session, odoo, model, method, args, kwargs=None):
+    answer = session.post(f"{odoo}/web/dataset/call_kw", json={
+        "jsonrpc": "2.0", "method": "call",
+        "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}}, timeout=60).json()
+    if answer.get("error"):
+        raise RuntimeError(answer["error"].get("data", {}).get("message") or answer["error"])
+    return answer["result"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--odoo", default=os.environ.get("QBO_DEMO_URL", "http://localhost:8069"))
+    parser.add_argument("--sim", default=os.environ.get("QBO_SIM_URL", "http://127.0.0.1:8899"))
+    parser.add_argument("--db", default=os.environ.get("QBO_DEMO_DB", "qbo_demo"))
+    parser.add_argument("--login", default="admin")
+    parser.add_argument("--password", default="admin")
+    args = parser.parse_args()
+    odoo = args.odoo.rstrip("/")
+    session = login(odoo, args.db, args.login, args.password)
+    partner = rpc(session, odoo, "res.partner", "search_read",
+                  [[("qbo_state", "=", "synced"), ("is_company", "=", True)]], {"fields": ["id"], "limit": 1})
+    invoice = []
+    try:
+        invoice = rpc(session, odoo, "account.move", "search_read",
+                      [[("move_type", "=", "out_invoice"), ("qbo_state", "=", "synced")]], {"fields": ["id"], "limit": 1})
+    except RuntimeError:
+        pass  # no invoice sync in this version
+    pages = [
+        ("settings", f"{odoo}/odoo/action-account.action_account_config",
+         "document.querySelector('.o_setting_container, .o_settings_container, .settings')", None),
+        ("customer-form", f"{odoo}/odoo/action-qbo_financial_hub.res_partner_qbo_action/{partner[0]['id']}"
+         if partner else None, "document.querySelector('.o_form_view')",
+         "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.includes('Sales & Purchase'))"
+         "?.click()"),
+        ("invoice", f"{odoo}/odoo/action-qbo_financial_hub.account_move_qbo_action/{invoice[0]['id']}" if invoice else None,
+         "document.querySelector('.o_form_view')",
+         "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.includes('QuickBooks'))"
+         "?.click()"),
+        ("customers-list", f"{odoo}/odoo/action-qbo_financial_hub.res_partner_qbo_action",
+         "document.querySelector('.o_list_view .o_data_row')", None),
+        ("products-list", f"{odoo}/odoo/action-qbo_financial_hub.product_product_qbo_action",
+         "document.querySelector('.o_list_view .o_data_row')", None),
+        ("dashboard", f"{odoo}/odoo/action-qbo_financial_hub.qbo_dashboard_action",
+         "document.querySelector('.o_qbo_dashboard')", None),
+        ("simulator", f"{args.sim.rstrip('/')}/", "document.body", None),
+    ]
+    OUT.mkdir(parents=True, exist_ok=True)
+    browser = Browser()
+    try:
+        host = urlparse(odoo).hostname
+        browser.call("Network.enable")
+        for cookie in session.cookies:
+            browser.call("Network.setCookie", name=cookie.name, value=cookie.value, domain=host, path="/")
+        for name, url, ready, then in pages:
+            if not url:
+                print(f"{name}: nothing to show, skipped", flush=True)
+                continue
+            browser.open(url, ready=ready)
+            if then:
+                browser.evaluate(then)
+                time.sleep(1.0)
+            # "the page is out of date" and other toasts hide what matters
+            browser.evaluate("document.querySelectorAll('.o_notification_close').forEach(b => b.click())")
+            time.sleep(0.3)
+            path = OUT / f"{name}.png"
+            browser.capture(path)
+            print(f"{name}: {path.relative_to(ROOT)}", flush=True)
+    finally:
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
