@@ -207,7 +207,7 @@ class TestCustomerHub(QboSyncCase):
         self.assertEqual(partner.qbo_state, "queued")
         delays = []
         for _attempt in range(15):
-            delays.append((job.next_attempt_at - job.write_date).total_seconds())
+            delays.append(round((job.next_attempt_at - job.write_date).total_seconds()))
             job.next_attempt_at = "2000-01-01 00:00:00"
             self.drain()
             job = self.env["qbo.job"].search([("res_model", "=", "res.partner"), ("res_id", "=", partner.id)])
