@@ -1,11 +1,15 @@
-"""make chaos: 500 customers and 500 products pushed to the simulator while it fails on
-purpose (10 % 5xx, 5 % timeouts, 5 % lost answers, 2 % 429), then Odoo compared with QBO.
+"""make chaos: 500 customers, 500 products and 300 posted invoices (1 to 4 lines each, on those
+customers and products) pushed to the simulator while it fails on purpose (10 % 5xx, 5 %
+timeouts, 5 % lost answers, 2 % 429), then Odoo compared with QBO.
 
 Run by scripts/run_odoo_script.py (fresh database qbo_chaos, simulator in a subprocess).
 The queue is drained by the engine's own `_qbo_process_company`, round after round; between
 rounds jobs waiting for their retry time are made ready at once (the cron would wait). The
-last line reads `chaos: pushed N, in QBO N, duplicates 0, missing 0, errors E`; the exit
-status is non-zero when a record is duplicated or missing in QBO. CHAOS_SEED=N picks another
+last line reads `chaos: pushed N, in QBO N, duplicates 0, missing 0, errors E` (invoices
+counted in N; an invoice is duplicated when its DocNumber, the Odoo invoice name, is in QBO more
+than once). The 6140 (duplicate DocNumber) faults QBO answered are counted from the engine's
+classification of every error, and reported. The exit status is non-zero when a record is
+duplicated or missing in QBO. CHAOS_SEED=N picks another
 sequence of faults (default 42).
 """
 import os
@@ -19,6 +23,7 @@ from simulator import US_REALM
 
 DATABASE = "qbo_chaos"
 CUSTOMERS = PRODUCTS = 500
+INVOICES = 300
 SEED = int(os.environ.get("CHAOS_SEED", 42))
 FAULTS = f"error_rate=0.1,timeout_rate=0.05,timeout_s=1.5,lost_rate=0.05,throttle_rate=0.02,seed={SEED}"
 SIMULATOR_ARGS = ["--faults", f"{US_REALM}:{FAULTS}"]
@@ -27,6 +32,19 @@ TIME_LIMIT = 600                     # seconds of draining at most
 MAX_ROUNDS = 50
 PREFIX = "Chaos" + time.strftime("%H%M%S")
 KEY = re.compile(re.escape(PREFIX) + r"[CP]-\d{5}")  # one key per Odoo record, suffixed names included
+FAULT_CODES = Counter()              # QBO error codes the engine classified (6140: duplicate DocNumber)
+
+
+def count_faults():
+    """Watch the engine's classification of every error QBO answered (batch items included,
+    which the simulator's request log does not show)."""
+    from odoo.addons.qbo_financial_hub.models.qbo_job import QboJob
+    classify = QboJob._qbo_classify
+
+    def counting(self, error, plan):
+        FAULT_CODES[str(getattr(error, "code", None))] += 1
+        return classify(self, error, plan)
+    QboJob._qbo_classify = counting
 
 
 def run(h):
@@ -38,7 +56,17 @@ def run(h):
         partners, products = h.create_records(env, PREFIX, CUSTOMERS, PRODUCTS)
         names = {("res.partner", p.id): p.name for p in partners}
         names.update({("product.product", p.id): p.name for p in products})
-    print(f"{len(names)} records queued ({CUSTOMERS} customers, {PRODUCTS} products), faults {FAULTS}", flush=True)
+        tax, term = h.map_for_invoices(env, company)
+        invoice_ids = []
+        for lines in range(1, 5):   # 1 to 4 lines each, queued behind their customers and products
+            count = INVOICES // 4 + (1 if lines <= INVOICES % 4 else 0)
+            offset = (lines - 1) * len(partners) // 4
+            invoice_ids += h.create_invoices(env, company, partners[offset:], products[offset:], count, lines,
+                                             tax, term)
+        names.update({("account.move", m.id): m.name for m in env["account.move"].browse(invoice_ids)})
+    count_faults()
+    print(f"{len(names)} records queued ({CUSTOMERS} customers, {PRODUCTS} products, {len(invoice_ids)} invoices), "
+          f"faults {FAULTS}", flush=True)
 
     started = time.monotonic()
     rounds = finished = 0
@@ -63,13 +91,16 @@ def run(h):
     print("simulator: " + ", ".join(f"{k} {counters.get(k, 0)}" for k in (
         "total", "batch", "batch_items", "replayed", "injected_5xx", "injected_429", "timeouts", "lost",
         "throttled")), flush=True)
+    print("QBO error codes seen by the engine: " + (", ".join(
+        f"{code} x{count}" for code, count in FAULT_CODES.most_common()) or "none"), flush=True)
     return report(h, company_id, names, rounds, elapsed)
 
 
 def report(h, company_id, names, rounds, elapsed):
     with h.registry.cursor() as cr:
         cr.execute("""SELECT res_model, res_id, state, qbo_id, error_code, error_message FROM qbo_link
-                       WHERE company_id = %s AND res_model IN ('res.partner', 'product.product')""", [company_id])
+                       WHERE company_id = %s AND res_model IN ('res.partner', 'product.product', 'account.move')""",
+                   [company_id])
         links = {(m, rid): (state, qbo_id, code, msg) for m, rid, state, qbo_id, code, msg in cr.fetchall()}
     remote = defaultdict(list)          # key -> QBO ids of records whose name carries it
     remote_ids = set()
@@ -79,7 +110,12 @@ def report(h, company_id, names, rounds, elapsed):
             if match:
                 remote[(entity, match.group(0))].append(row["Id"])
                 remote_ids.add((entity, row["Id"]))
-    entity_of = {"res.partner": "Customer", "product.product": "Item"}
+    numbers = {name for (model, _rid), name in names.items() if model == "account.move"}
+    for row in h.sim.entities(US_REALM, "Invoice"):     # an invoice's key is its DocNumber
+        if row.get("DocNumber") in numbers:
+            remote[("Invoice", row["DocNumber"])].append(row["Id"])
+            remote_ids.add(("Invoice", row["Id"]))
+    entity_of = {"res.partner": "Customer", "product.product": "Item", "account.move": "Invoice"}
 
     synced, errors, missing, orphans = [], [], [], []
     for key, name in sorted(names.items()):
@@ -110,6 +146,9 @@ def report(h, company_id, names, rounds, elapsed):
         print(f"duplicate: {name} x{count}")
     for line in orphans:
         print("note:", line)
+    kinds = Counter(model for model, _rid in synced)
+    print(f"synced: {kinds['res.partner']} customers, {kinds['product.product']} products, "
+          f"{kinds['account.move']} invoices; 6140 duplicate-DocNumber faults: {FAULT_CODES['6140']}")
     print(f"chaos: pushed {len(synced)}, in QBO {in_qbo}, duplicates {len(dup_names)}, "
           f"missing {len(missing)}, errors {len(errors)}", flush=True)
     return 1 if dup_names or missing else 0

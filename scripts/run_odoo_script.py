@@ -12,7 +12,8 @@ Online simulator running beside it:
 3. Odoo is configured for that database in this process and the script's ``run(h)`` is called
    with a :class:`Harness` ``h``: ``h.registry`` (open ``with h.registry.cursor() as cr`` and
    ``api.Environment(cr, SUPERUSER_ID, {})``), ``h.sim`` (the simulator's URL and admin API),
-   ``h.connect_company(env)`` and ``h.drain(company_id)``.
+   ``h.connect_company(env)``, ``h.create_records(...)``, ``h.map_for_invoices(env, company)``,
+   ``h.create_invoices(...)`` and ``h.drain(company_id)``.
 
 The exit status is the script's (``run`` returning a non-zero int, or raising, fails the run).
 """
@@ -152,6 +153,60 @@ class Harness:
         env.flush_all()
         env.cr.commit()
         return partners, items
+
+    def map_for_invoices(self, env, company):
+        """Map a connected US company for invoices as tests/test_invoices.py does: a sales tax
+        CA 8.25 % on QBO tax code 2, the 30-days payment term on QBO term 3 (Net 30); invoices
+        numbered by Odoo (DocNumber = the invoice name). Tax rounded globally, as QBO rounds
+        it once per transaction. Returns (tax, term), committed."""
+        from odoo import Command
+
+        def ref(kind, qbo_id):
+            return env["qbo.reference"].search([("company_id", "=", company.id), ("kind", "=", kind),
+                                                ("qbo_id", "=", qbo_id)], limit=1)
+        values = {"name": "CA Sales 8.25%", "amount": 8.25, "type_tax_use": "sale", "company_id": company.id,
+                  "qbo_tax_code_ref_id": ref("taxcode", "2").id}
+        tax = env["account.tax"].search([("company_id", "=", company.id), ("name", "=", values["name"]),
+                                         ("type_tax_use", "=", "sale")], limit=1)
+        tax = tax.write(values) and tax if tax else env["account.tax"].create(values)
+        term = env.ref("account.account_payment_term_30days")
+        term.with_company(company).qbo_term_ref_id = ref("term", "3")
+        company.write({"qbo_invoice_number": "odoo", "tax_calculation_rounding_method": "round_globally"})
+        user = env.ref("base.user_admin")
+        user.write({"groups_id": [Command.link(env.ref("qbo_financial_hub.group_qbo_user").id),
+                                  Command.link(env.ref("account.group_account_invoice").id)]})
+        env.flush_all()
+        env.cr.commit()
+        return tax, term
+
+    def create_invoices(self, env, company, partners, products, count, lines, tax, term, chunk=200,
+                        push=True, date="2025-03-14"):
+        """`count` posted customer invoices of `lines` product lines each (every other line
+        taxed with `tax`), on `partners` and `products` in turn, queued for QuickBooks with
+        action_qbo_push() (by the admin, a QuickBooks user). Committed every `chunk` invoices.
+        Returns the ids of the invoices."""
+        from odoo import Command
+        Move = env["account.move"].with_user(env.ref("base.user_admin")).with_company(company)
+        ids = []
+        for start in range(0, count, chunk):
+            values = []
+            for n in range(start, min(start + chunk, count)):
+                values.append({
+                    "move_type": "out_invoice", "partner_id": partners[n % len(partners)].id,
+                    "invoice_date": date, "invoice_payment_term_id": term.id,
+                    "invoice_line_ids": [Command.create({
+                        "product_id": products[(n * lines + k) % len(products)].id,
+                        "quantity": 1 + (n + k) % 4, "price_unit": 10 + (n * 7 + k * 13) % 90 + 0.25 * (k % 3),
+                        "tax_ids": [Command.set(tax.ids)] if k % 2 == 0 else [Command.clear()],
+                    }) for k in range(lines)]})
+            moves = Move.create(values)
+            moves.action_post()
+            if push:
+                moves.action_qbo_push()
+            env.flush_all()
+            env.cr.commit()
+            ids += moves.ids
+        return ids
 
     def job_states(self, company_id):
         with self.registry.cursor() as cr:
