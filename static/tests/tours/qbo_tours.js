@@ -42,7 +42,7 @@ tours.add("qbo_partner_badge_synced", {
             trigger: ".o_field_widget[name=qbo_state] .badge.text-bg-success:contains(Synced)",
         },
         {
-            content: "The QuickBooks id, as a link",
+            content: "The link that opens the customer in QuickBooks",
             trigger: ".o_field_widget[name=qbo_url] a",
         },
     ],
