@@ -188,6 +188,10 @@ class AccountMove(models.Model):
             problems.append(_("The payment term %(term)s has no QuickBooks term in the mapping.", term=term.name))
         return problems
 
+    def _qbo_match_queries(self, company):
+        # qbo.sync.mixin comes first in the MRO: pick the documents' lookup explicitly
+        return self._qbo_number_match_queries(company)
+
     def _qbo_prepare_payload(self, company, link, match):
         self.ensure_one()
         qbo_id = link and link.qbo_id
@@ -212,6 +216,9 @@ class AccountMove(models.Model):
                 payload["LinkedTxn"] = [{"TxnId": qbo, "TxnType": "Estimate"} for qbo in estimates]
         if qbo_id:
             return self._qbo_with_token(payload, link, match)
+        if match:
+            self._qbo_adopt(company, payload, match, self.amount_total)
+            return None, None  # already in QBO: linked to it, nothing sent
         return payload, "create"
 
     def _qbo_estimates(self, company):

@@ -3,7 +3,7 @@ the lines, taxes, currency, numbers and the totals check."""
 from odoo import _, models
 
 from .qbo_naming import DOC_NUMBER_MAX, TemplateError
-from .qbo_sync_mixin import QboPayloadError
+from .qbo_sync_mixin import QboPayloadError, in_queries
 
 UNIT_PRICE_DIGITS = 5
 
@@ -32,6 +32,40 @@ class QboSalesForm(models.AbstractModel):
         return {"display_type": line.display_type if line.display_type in ("line_section", "line_note") else False,
                 "name": line.name, "product": line.product_id, "qty": qty, "subtotal": line.price_subtotal,
                 "taxes": taxes}
+
+    # a document QBO already holds --------------------------------------------------------
+    def _qbo_number_match_queries(self, company):
+        """Documents are not matched by content, but one QBO already holds under the number this
+        record would be sent with is found: the answer to its create was lost and the retry came
+        with new requestids, or somebody entered it in QuickBooks. See `_qbo_adopt`."""
+        numbers = {}
+        for record in self.filtered(lambda r: r.state != "cancel" and (r._name != "account.move" or r.state == "posted")):
+            try:
+                numbers[record.id] = record._qbo_form_number(company)
+            except TemplateError:
+                continue  # reported by the pre-flight
+        queries = in_queries(f"SELECT * FROM {self[:1]._qbo_entity}", "DocNumber", list(numbers.values()),
+                             condition=None)
+        index = {}
+
+        def pick(record, rows):
+            if not index:
+                for row in rows:
+                    index.setdefault(row.get("DocNumber"), row)
+            return index.get(numbers.get(record.id)) if numbers.get(record.id) else None
+        return queries, pick
+
+    def _qbo_adopt(self, company, payload, match, amount_total):
+        """`match` holds this record's number in QBO: it is this record's twin, to be linked
+        without sending anything, when its customer and total agree with Odoo's; otherwise the
+        record is put in error rather than sent to a certain 6140."""
+        same_customer = (match.get("CustomerRef") or {}).get("value") == payload["CustomerRef"]["value"]
+        same_total = not self.currency_id.compare_amounts(float(match.get("TotalAmt") or 0.0), amount_total)
+        if not (same_customer and same_total):
+            raise QboPayloadError(_(
+                "QuickBooks already holds %(entity)s %(number)s (id %(id)s) for another customer or amount. "
+                "If it is this document, link it with Link QuickBooks invoice; otherwise change the number.",
+                entity=self._qbo_entity, number=match.get("DocNumber"), id=match.get("Id")), code="6140")
 
     # customer ---------------------------------------------------------------------------
     def _qbo_customer(self, company):

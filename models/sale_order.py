@@ -107,6 +107,10 @@ class SaleOrder(models.Model):
             return []
         return self._qbo_form_problems(company)
 
+    def _qbo_match_queries(self, company):
+        # qbo.sync.mixin comes first in the MRO: pick the documents' lookup explicitly
+        return self._qbo_number_match_queries(company)
+
     def _qbo_prepare_payload(self, company, link, match):
         self.ensure_one()
         if self.state == "cancel":
@@ -117,6 +121,9 @@ class SaleOrder(models.Model):
             payload["ExpirationDate"] = fields.Date.to_string(self.validity_date)
         if link and link.qbo_id:
             return self._qbo_with_token(payload, link, match)
+        if match:
+            self._qbo_adopt(company, payload, match, self.amount_total)
+            return None, None  # already in QBO: linked to it, nothing sent
         return payload, "create"
 
     def _qbo_check_result(self, company, entity):

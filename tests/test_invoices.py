@@ -362,3 +362,46 @@ class TestInvoicesCanada(QboSyncCase):
         self.assertEqual(codes, ["3", "4", "8"])
         self.assertEqual(inv["GlobalTaxCalculation"], "TaxExcluded")
         self.assertEqual(inv["CurrencyRef"]["value"], "CAD")
+
+
+@tagged("post_install", "-at_install")
+class TestInvoiceRetries(QboInvoiceCase):
+
+    def test_lost_answer_then_new_requestids_links_not_duplicates(self):
+        """QBO applies a batch and the answer is lost beyond the client's quick retries: the
+        chunk is queued again and re-sent later with new requestids. The invoices QBO already
+        holds under their numbers are found and linked; no 6140, no second copy."""
+        moves = self.env["account.move"]
+        for _i in range(5):
+            moves |= self.invoice()
+        moves.with_user(self.user).action_qbo_push()
+        self.sim.set_faults(self.US_REALM, lost_rate=1.0)
+        self.drain(max_retries=0)
+        self.assertEqual(set(moves.mapped("qbo_state")), {"queued"}, "outcome unknown: still queued")
+        self.sim.set_faults(self.US_REALM)
+        self.env["qbo.job"].search([("state", "=", "pending")]).write({"next_attempt_at": "2000-01-01 00:00:00"})
+        self.drain()
+        self.assertEqual(set(moves.mapped("qbo_state")), {"synced"}, moves.mapped("qbo_error"))
+        for move in moves:
+            copies = [inv for inv in self.qbo("Invoice") if inv.get("DocNumber") == move.name]
+            self.assertEqual(len(copies), 1, f"{move.name} is in QuickBooks once")
+            self.assertEqual(move.qbo_id, copies[0]["Id"])
+
+    def test_number_held_by_another_document_is_explained(self):
+        move = self.invoice()
+        other = self.env["res.partner"].create({"name": "Someone Else", "is_company": True, "qbo_hub": "active"})
+        self.drain()
+        # somebody typed an invoice with the same number for another customer in QuickBooks
+        client = self.company._qbo_client()
+        client.create("Invoice", {"CustomerRef": {"value": other.qbo_id}, "DocNumber": move.name,
+                                  "Line": [{"DetailType": "SalesItemLineDetail", "Amount": 10.0,
+                                            "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}]})
+        writes = self.sim.counters(self.US_REALM).get("batch_items", 0)
+        move.with_user(self.user).action_qbo_push()
+        self.drain()
+        self.assertEqual(move.qbo_state, "error")
+        self.assertIn("already holds Invoice", move.qbo_error)
+        self.assertIn("Link QuickBooks invoice", move.qbo_error)
+        self.assertEqual(len([i for i in self.qbo("Invoice") if i.get("DocNumber") == move.name]), 1)
+        self.assertLessEqual(self.sim.counters(self.US_REALM).get("batch_items", 0) - writes, 3,
+                             "only lookups were sent, no create")
