@@ -56,6 +56,19 @@ class AccountMove(models.Model):
             moves.with_company(company)._qbo_enqueue(company)
         return posted
 
+    # fields of a posted invoice Odoo lets change and QBO can follow: the QBO copy is updated
+    POSTED_TRACKED_FIELDS = frozenset({"invoice_date_due", "ref", "narration", "payment_reference",
+                                       "invoice_payment_term_id", "partner_shipping_id", "invoice_user_id"})
+
+    def write(self, vals):
+        res = super().write(vals)
+        if self.POSTED_TRACKED_FIELDS & vals.keys() and not self.env.context.get("qbo_no_enqueue"):
+            for company, moves in self.filtered(lambda m: m.state == "posted")._qbo_moves_by_company():
+                links = moves._qbo_links(company)
+                linked = moves.filtered(lambda m: links.get(m.id) and links[m.id].qbo_id)
+                linked.with_company(company)._qbo_enqueue(company)
+        return res
+
     def button_draft(self):
         res = super().button_draft()
         # a draft is not pushed: what waited in the queue waits for the next posting

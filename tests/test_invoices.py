@@ -104,6 +104,19 @@ class TestInvoices(QboInvoiceCase):
         self.assertEqual(float(inv["TotalAmt"]), move.amount_total)
         self.assertEqual(inv["SyncToken"], "1")
 
+    def test_posted_invoice_edit_follows_to_quickbooks(self):
+        move = self.invoice()
+        move.with_user(self.user).action_qbo_push()
+        self.drain()
+        token = self.remote(move)["SyncToken"]
+        move.write({"invoice_date_due": "2025-05-30"})
+        self.assertEqual(move.qbo_state, "queued", "a change QBO can follow is queued, not skipped")
+        self.drain()
+        inv = self.remote(move)
+        self.assertEqual(inv["DueDate"], "2025-05-30")
+        self.assertEqual(int(inv["SyncToken"]), int(token) + 1)
+        self.assertEqual(move.qbo_state, "synced", move.qbo_error)
+
     def test_cancel_voids_in_quickbooks(self):
         move = self.invoice()
         move.action_qbo_push()
