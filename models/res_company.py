@@ -376,4 +376,8 @@ class ResCompany(models.Model):
             if taxes:
                 problems.append(_("Sales taxes without a QuickBooks tax code: %(names)s",
                                   names=", ".join(taxes.mapped("name"))))
+            if company.tax_calculation_rounding_method == "round_per_line":
+                problems.append(_("Odoo rounds tax per line and QuickBooks per invoice, so invoices with several "
+                                  "taxed lines can differ by a cent: set Invoicing > Settings > Rounding Method "
+                                  "to 'Round Globally'."))
         return problems

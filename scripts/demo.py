@@ -46,7 +46,8 @@ if company.sudo().qbo_state != "connected":
     company.action_qbo_refresh_references()
     Ref = env["qbo.reference"]
     income = Ref.search([("company_id", "=", company.id), ("kind", "=", "account"), ("account_type", "=", "Income")], limit=1)
-    company.write({"qbo_income_account_id": income.id, "qbo_sync_customers": True, "qbo_sync_products": True})
+    company.write({"qbo_income_account_id": income.id, "qbo_sync_customers": True, "qbo_sync_products": True,
+                   "tax_calculation_rounding_method": "round_globally"})
     net30 = Ref.search([("company_id", "=", company.id), ("kind", "=", "term"), ("name", "=", "Net 30")], limit=1)
     env["account.payment.term"].search([]).write({"qbo_term_ref_id": net30.id})
 if not env["res.partner"].search_count([("name", "=", "Harbour Lights Ltd")]):

@@ -319,6 +319,9 @@ class TestReferencesAndMapping(QboTransactionCase):
             {"qbo_tax_code_ref_id": gst.id})
         self.env["account.payment.term"].with_company(company).search(
             [("company_id", "in", [False, company.id])]).write({"qbo_term_ref_id": net30.id})
+        self.assertEqual(len(company._qbo_mapping_problems()), 1)
+        self.assertIn("Round Globally", company._qbo_mapping_problems()[0])
+        company.tax_calculation_rounding_method = "round_globally"
         self.assertEqual(company._qbo_mapping_problems(), [])
         self.assertTrue(term.with_company(company).qbo_term_ref_id)
         self.assertTrue(tax.qbo_tax_code_ref_id)
