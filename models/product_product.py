@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import _, api, models
 
 from .qbo_names import clean_name, suffixed_name
 from .qbo_sync_mixin import QboPayloadError, in_queries
@@ -16,7 +16,7 @@ class ProductTemplate(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if TEMPLATE_TRACKED & vals.keys() and not self.env.context.get("qbo_no_enqueue"):
+        if TEMPLATE_TRACKED & vals.keys():
             self.with_context(active_test=False).product_variant_ids._qbo_enqueue_synced()
         return res
 
@@ -43,20 +43,20 @@ class ProductProduct(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if VARIANT_TRACKED & vals.keys() and not self.env.context.get("qbo_no_enqueue"):
+        if VARIANT_TRACKED & vals.keys():
             self._qbo_enqueue_synced()
         return res
 
     def _qbo_enqueue_synced(self):
-        """Queue these products in every company that syncs products (or already holds them)."""
-        if not self:
+        """Queue these products in every company that syncs products (or already holds them);
+        nothing written under `qbo_no_enqueue` (an import of what QBO holds) is pushed back."""
+        if not self or self.env.context.get("qbo_no_enqueue"):
             return
         for company in self.env["res.company"].sudo().search([("qbo_enabled", "=", True)]):
-            products = self.filtered(lambda p: p.sale_ok or not p.active)
-            if not company.qbo_sync_products:
-                linked = products._qbo_links(company)
-                products = products.filtered(lambda p: p.id in linked)
-            products = products.filtered(lambda p: p.active or p.id in products._qbo_links(company))
+            linked = self._qbo_links(company)
+            # saleable products, when the company creates items; an archived one only to deactivate its item
+            products = self.filtered(lambda p: (p.sale_ok or not p.active) and (p.active or p.id in linked)
+                                     and (company.qbo_sync_products or p.id in linked))
             if products:
                 products._qbo_enqueue(company)
 
@@ -136,7 +136,6 @@ class ProductProduct(models.Model):
         self.ensure_one()
         company = company.sudo()
         product = self.with_company(company)
-        problems = product._qbo_preflight(company)
         qbo_id = (link and link.qbo_id) or (match and match.get("Id"))
         if not qbo_id and not company.qbo_sync_products:
             raise QboPayloadError(_("No match in QuickBooks, and creating products is switched off in the settings."),
@@ -169,8 +168,6 @@ class ProductProduct(models.Model):
         if match and not (link and link.qbo_id) and match.get("Active") is False and not same_sku \
                 and not (link and link.name_clash):
             raise QboPayloadError(_("An inactive QuickBooks item holds this name."), code="clash")
-        if problems:
-            raise QboPayloadError(problems)
         if qbo_id:
             token = (link and link.qbo_id == qbo_id and link.qbo_sync_token) or (match and match.get("SyncToken"))
             payload.update({"Id": qbo_id, "SyncToken": token, "sparse": True})

@@ -548,12 +548,3 @@ class QboImport(models.Model):
             pairs += list(zip(created, [row for _vals, row in to_create]))
         self._qbo_link_all("product.product", pairs)
 
-
-class ProductProduct(models.Model):
-    _inherit = "product.product"
-
-    def _qbo_enqueue_synced(self):
-        # an import writes what QuickBooks already holds: nothing to push back
-        if self.env.context.get("qbo_no_enqueue"):
-            return
-        return super()._qbo_enqueue_synced()

@@ -142,10 +142,7 @@ class QboSalesForm(models.AbstractModel):
             else:
                 waiting.append(record)
                 if not link or link.state != "queued":
-                    if record._name == "res.partner":
-                        record._qbo_enqueue_hub(company)
-                    else:
-                        record._qbo_enqueue(company)
+                    record._qbo_enqueue(company)
         if failed:
             raise QboPayloadError(failed, code="dependency")
         if waiting:

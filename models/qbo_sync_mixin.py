@@ -43,7 +43,6 @@ class QboSyncMixin(models.AbstractModel):
     _qbo_kind = None
     _qbo_entity = None
     _qbo_level = 0
-    _qbo_tracked_fields = frozenset()
 
     qbo_state = fields.Selection(SYNC_STATES, string="QuickBooks", compute="_compute_qbo_link",
                                  search="_search_qbo_state")
@@ -110,12 +109,15 @@ class QboSyncMixin(models.AbstractModel):
         is sent, from the record as it is then."""
         company = company or self.env.company
         if not self.ids:
-            return self.env["qbo.job"]
-        jobs = self.env["qbo.job"]._qbo_create_jobs(company, self._name, self.ids, self._qbo_kind,
-                                                    operation, self._qbo_level)
+            return
+        self.env["qbo.job"]._qbo_create_jobs(company, self._name, self.ids, self._qbo_kind, operation,
+                                             levels={record.id: record._qbo_level_of() for record in self})
         if trigger:
             self.env.ref("qbo_financial_hub.ir_cron_qbo_sync")._trigger()
-        return jobs
+
+    def _qbo_level_of(self):
+        """Dependency level of this record's job: lower levels are pushed first."""
+        return self._qbo_level
 
     def action_qbo_push(self):
         """Queue these records for QuickBooks and return at once (the cron pushes them)."""
@@ -159,7 +161,8 @@ class QboSyncMixin(models.AbstractModel):
         return []
 
     def _qbo_prepare_payload(self, company, link, match):
-        """The QBO entity dict to send for this record; raises QboPayloadError."""
+        """(QBO entity dict, operation) to send for this record; raises QboPayloadError. Called
+        only for records whose `_qbo_preflight` found nothing."""
         raise NotImplementedError
 
     def _qbo_check_result(self, company, entity):

@@ -19,7 +19,6 @@ class ResPartner(models.Model):
     _qbo_kind = "customer"
     _qbo_entity = "Customer"
     _qbo_level = 0
-    _qbo_tracked_fields = TRACKED_FIELDS
 
     qbo_hub = fields.Selection(
         [("inactive", "Inactive"), ("active", "Active")], string="Financial Hub", company_dependent=True,
@@ -54,39 +53,31 @@ class ResPartner(models.Model):
         partners = super().create(vals_list)
         active = partners.filtered(lambda p: p.qbo_hub == "active")
         if active:
-            active._qbo_enqueue_hub(self.env.company)
+            active._qbo_enqueue(self.env.company)
         return partners
 
     def write(self, vals):
         res = super().write(vals)
         if self.env.context.get("qbo_no_enqueue"):
             return res
-        if "qbo_hub" in vals:
-            if vals["qbo_hub"] == "active":
-                self._qbo_enqueue_hub(self.env.company)
+        if vals.get("qbo_hub") == "active" and not TRACKED_FIELDS & vals.keys():
+            self._qbo_enqueue(self.env.company)
         if TRACKED_FIELDS & vals.keys():
             for company in self._qbo_hub_companies():
                 partners = self.with_company(company).filtered(lambda p: p.qbo_hub == "active")
                 # a delivery address is part of its parent's customer record (ShipAddr) too
                 parents = partners.filtered(lambda p: p.parent_id and p.type == "delivery").parent_id
-                (partners | parents.filtered(lambda p: p.qbo_hub == "active"))._qbo_enqueue_hub(company)
+                (partners | parents.filtered(lambda p: p.qbo_hub == "active"))._qbo_enqueue(company)
         return res
 
     def _qbo_hub_companies(self):
         return self.env["res.company"].sudo().search([("qbo_enabled", "=", True)])
 
-    def _qbo_enqueue_hub(self, company):
-        partners = self.with_company(company).filtered(lambda p: p.qbo_hub == "active" and p._qbo_is_customer_shape())
-        if not partners or not company.sudo().qbo_enabled:
-            return
-        levels = {p.id: p._qbo_level_of() for p in partners}
-        self.env["qbo.job"]._qbo_create_jobs(company, self._name, partners.ids, self._qbo_kind, "push",
-                                             levels=levels)
-        self.env.ref("qbo_financial_hub.ir_cron_qbo_sync")._trigger()
-
     def _qbo_enqueue(self, company=None, operation="push", trigger=True):
+        """Only customers Active in the Financial Hub of a company that syncs are ever queued."""
         company = company or self.env.company
-        self.with_company(company)._qbo_enqueue_hub(company)
+        if company.sudo().qbo_enabled:
+            super(ResPartner, self._qbo_filter_pushable(company))._qbo_enqueue(company, operation, trigger)
 
     def _qbo_filter_pushable(self, company):
         return self.with_company(company).filtered(lambda p: p.qbo_hub == "active" and p._qbo_is_customer_shape())
@@ -96,7 +87,7 @@ class ResPartner(models.Model):
         self.env["qbo.job"]._qbo_check_user()
         partners = self.filtered(lambda p: p._qbo_is_customer_shape())
         partners.filtered(lambda p: p.qbo_hub != "active").with_context(qbo_no_enqueue=True).write({"qbo_hub": "active"})
-        partners._qbo_enqueue_hub(self.env.company)
+        partners._qbo_enqueue(self.env.company)
         skipped = len(self) - len(partners)
         message = _("%(count)s customer(s) queued for QuickBooks.", count=len(partners))
         if skipped:
@@ -192,7 +183,7 @@ class ResPartner(models.Model):
         """(payload, operation) for this customer; raises QboPayloadError with every problem."""
         self.ensure_one()
         company = company.sudo()
-        problems = self._qbo_preflight(company)
+        problems = []  # the engine ran _qbo_preflight already: only what needs QBO's answer is checked here
         if self.with_company(company).qbo_hub != "active":
             raise QboPayloadError(_("The customer is Inactive in the Financial Hub: it is not pushed."), code="inactive")
         qbo_id = (link and link.qbo_id) or (match and match.get("Id"))
