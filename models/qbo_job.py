@@ -269,6 +269,7 @@ class QboJob(models.Model):
             by_model[(job.res_model, job.kind)] |= job
         links_by_model = defaultdict(dict)
         try:
+            groups = []
             for (res_model, _kind), jobs in sorted(by_model.items()):
                 records = self.env[res_model].with_company(company).browse(jobs.mapped("res_id")).exists()
                 links = records._qbo_links(company)
@@ -283,8 +284,10 @@ class QboJob(models.Model):
                         outcome[job.id] = {"state": "error", "code": "pre-flight", "message": "\n".join(problems)}
                 doomed = jobs.filtered(lambda j: j.id in outcome)
                 records = records.browse([rid for rid in records.ids if rid not in doomed.mapped("res_id")])
-                matches = self._qbo_lookup(company, client, records, links)
-                for job in jobs - doomed:
+                groups.append((jobs - doomed, records, links))
+            all_matches = self._qbo_lookup(company, client, [(records, links) for _jobs, records, links in groups])
+            for (jobs, records, links), matches in zip(groups, all_matches):
+                for job in jobs:
                     record = records.browse(job.res_id)
                     link = links.get(record.id)
                     try:
@@ -331,27 +334,37 @@ class QboJob(models.Model):
             return 0
         return self._qbo_apply(company, outcome, links_by_model)
 
-    def _qbo_lookup(self, company, client, records, links):
-        """Current QBO rows for records: matches of unlinked ones by the configured key and
-        fresh SyncTokens of linked ones whose token is unknown, in one /batch of queries."""
-        unlinked = records.filtered(lambda r: not (links.get(r.id) and links[r.id].qbo_id))
-        stale = records.filtered(lambda r: links.get(r.id) and links[r.id].qbo_id and not links[r.id].qbo_sync_token)
-        queries, pick = unlinked._qbo_match_queries(company) if unlinked else ([], None)
-        entity = records._qbo_entity
-        select = "SELECT *, Sku FROM Item" if entity == "Item" else f"SELECT * FROM {entity}"
-        queries = list(queries) + in_queries(select, "Id", [links[r.id].qbo_id for r in stale], condition=None)
-        if not queries:
-            return {}
-        rows = []
-        for result in client.batch([{"bId": f"q{i}", "Query": q} for i, q in enumerate(queries)]):
+    def _qbo_lookup(self, company, client, groups):
+        """Current QBO rows, for each (records, links) group of one entity: matches of unlinked
+        records by the configured key and fresh SyncTokens of linked ones whose token is unknown.
+        The queries of every group go in one /batch (split by 30 only past 30 queries).
+        Returns one {record id: row or None} per group."""
+        items, plans = [], []
+        for index, (records, links) in enumerate(groups):
+            unlinked = records.filtered(lambda r: not (links.get(r.id) and links[r.id].qbo_id))
+            stale = records.filtered(lambda r: links.get(r.id) and links[r.id].qbo_id
+                                     and not links[r.id].qbo_sync_token)
+            queries, pick = unlinked._qbo_match_queries(company) if unlinked else ([], None)
+            entity = records._qbo_entity
+            select = "SELECT *, Sku FROM Item" if entity == "Item" else f"SELECT * FROM {entity}"
+            queries = list(queries) + in_queries(select, "Id", [links[r.id].qbo_id for r in stale], condition=None)
+            items += [{"bId": f"q{index}-{i}", "Query": q} for i, q in enumerate(queries)]
+            plans.append((entity, unlinked, stale, pick))
+        rows = defaultdict(list)
+        for result in client.batch(items) if items else []:
             if not result.ok:
                 raise result.error
-            rows.extend((result.data or {}).get(entity, []))
-        by_id = {row["Id"]: row for row in rows}
-        found = {r.id: by_id.get(links[r.id].qbo_id) for r in stale}
-        for record in unlinked:
-            found[record.id] = pick(record, rows)
-        return found
+            index = int(result.bId[1:].split("-")[0])
+            rows[index].extend((result.data or {}).get(plans[index][0], []))
+        found_by_group = []
+        for index, (records, links) in enumerate(groups):
+            _entity, unlinked, stale, pick = plans[index]
+            by_id = {row["Id"]: row for row in rows[index]}
+            found = {r.id: by_id.get(links[r.id].qbo_id) for r in stale}
+            for record in unlinked:
+                found[record.id] = pick(record, rows[index])
+            found_by_group.append(found)
+        return found_by_group
 
     def _qbo_classify(self, error, plan):
         record, operation, payload = plan
