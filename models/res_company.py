@@ -317,7 +317,7 @@ class ResCompany(models.Model):
                 self._qbo_auth().revoke(token)
             except (QBOError, UserError) as exc:
                 message = _("The tokens were cleared here, but QuickBooks did not confirm the revocation: %(e)s",
-                            e=getattr(exc, "user_message", lambda: str(exc))())
+                            e=exc.user_message() if isinstance(exc, QBOError) else str(exc))
         company.write({f: False for f in TOKEN_FIELDS} | {
             "qbo_state": "disconnected", "qbo_state_message": message})
         return True
