@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-ODOO_SRC ?= /opt/odoo
+ODOO_SRC ?=
 export ODOO_SRC
 
 .PHONY: test unit odoo demo chaos bench venv clean

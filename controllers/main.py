@@ -2,7 +2,7 @@ import logging
 
 from markupsafe import escape
 
-from odoo import _, http
+from odoo import http
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
@@ -18,7 +18,7 @@ def _page(title, message, status):
     body = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title></head>"
             f"<body style='font-family:sans-serif;max-width:40em;margin:4em auto'>"
             f"<h1>{escape(title)}</h1><p class='qbo-message'>{escape(message)}</p>"
-            f"<p><a href='{SETTINGS_URL}'>{escape(_('Back to the settings'))}</a></p></body></html>")
+            f"<p><a href='{SETTINGS_URL}'>{escape(request.env._('Back to the settings'))}</a></p></body></html>")
     return request.make_response(body, headers=[("Content-Type", "text/html; charset=utf-8")], status=status)
 
 
@@ -26,7 +26,7 @@ class QboOAuthController(http.Controller):
 
     def _check_manager(self):
         if not request.env.user.has_group("qbo_financial_hub.group_qbo_manager"):
-            raise AccessError(_("Only QuickBooks administrators can connect a company to QuickBooks."))
+            raise AccessError(request.env._("Only QuickBooks administrators can connect a company to QuickBooks."))
 
     @http.route("/qbo/oauth/start", type="http", auth="user")
     def qbo_oauth_start(self, company_id=None, **kwargs):
@@ -35,10 +35,10 @@ class QboOAuthController(http.Controller):
             self._check_manager()
             company = request.env["res.company"].browse(int(company_id or request.env.company.id)).exists()
             if not company or company not in request.env.user.company_ids:
-                raise AccessError(_("You have no access to that company."))
+                raise AccessError(request.env._("You have no access to that company."))
             url = company._qbo_auth().authorization_url(company._qbo_make_oauth_state())
         except (AccessError, UserError, QBOError, ValueError) as exc:
-            return _page(_("QuickBooks connection not started"), _message(exc), 403 if isinstance(exc, AccessError) else 400)
+            return _page(request.env._("QuickBooks connection not started"), _message(exc), 403 if isinstance(exc, AccessError) else 400)
         return request.redirect(url, local=False)
 
     @http.route("/qbo/oauth/callback", type="http", auth="user")
@@ -49,20 +49,20 @@ class QboOAuthController(http.Controller):
             company = request.env["res.company"]._qbo_check_oauth_state(state)
         except AccessError as exc:
             _logger.warning("QuickBooks OAuth callback refused for user %s: %s", request.env.uid, exc)
-            return _page(_("QuickBooks connection refused"), _message(exc), 403)
+            return _page(request.env._("QuickBooks connection refused"), _message(exc), 403)
         if error:
             reason = error_description or error
-            company.sudo().write({"qbo_state_message": _("QuickBooks answered: %(reason)s", reason=reason)})
-            return _page(_("QuickBooks connection not made"),
-                         _("QuickBooks answered: %(reason)s. Nothing was changed.", reason=reason), 400)
+            company.sudo().write({"qbo_state_message": request.env._("QuickBooks answered: %(reason)s", reason=reason)})
+            return _page(request.env._("QuickBooks connection not made"),
+                         request.env._("QuickBooks answered: %(reason)s. Nothing was changed.", reason=reason), 400)
         if not code or not realmId:
-            return _page(_("QuickBooks connection not made"),
-                         _("QuickBooks sent no authorization code or company id."), 400)
+            return _page(request.env._("QuickBooks connection not made"),
+                         request.env._("QuickBooks sent no authorization code or company id."), 400)
         try:
             company._qbo_connect_with_code(code, realmId)
         except (QBOError, UserError) as exc:
             _logger.warning("QuickBooks code exchange failed for company %s: %s", company.id, _message(exc))
-            return _page(_("QuickBooks connection failed"), _message(exc), 400)
+            return _page(request.env._("QuickBooks connection failed"), _message(exc), 400)
         return request.redirect(SETTINGS_URL)
 
 

@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 QBO_MOVE_TYPES = ("out_invoice", "out_refund")
@@ -91,7 +91,7 @@ class AccountMove(models.Model):
             return
         jobs = self.env["qbo.job"].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids),
                                                   ("state", "=", "pending")])
-        jobs.write({"state": "cancelled", "error_message": _("Cancelled: the invoice changed state in Odoo.")})
+        jobs.write({"state": "cancelled", "error_message": self.env._("Cancelled: the invoice changed state in Odoo.")})
         links = self.env["qbo.link"].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids),
                                                     ("state", "=", "queued")])
         for link in links:
@@ -122,13 +122,13 @@ class AccountMove(models.Model):
             moves.with_company(company)._qbo_enqueue(company)
             queued += len(moves)
             messages += problems
-        message = _("%(count)s document(s) queued for QuickBooks.", count=queued)
+        message = self.env._("%(count)s document(s) queued for QuickBooks.", count=queued)
         if queued < len(self):
-            message += " " + _("%(count)s skipped (not a posted customer invoice or credit note of a connected "
+            message += " " + self.env._("%(count)s skipped (not a posted customer invoice or credit note of a connected "
                                "company).", count=len(self) - queued)
         if messages:
             message += "\n" + "\n".join(dict.fromkeys(messages))
-        return self.env.company._qbo_notify(_("QuickBooks"), message, "warning" if messages else "info")
+        return self.env.company._qbo_notify(self.env._("QuickBooks"), message, "warning" if messages else "info")
 
     def action_qbo_unlink(self):
         """Forget the QuickBooks twin of these invoices; QuickBooks itself is left untouched."""
@@ -139,7 +139,7 @@ class AccountMove(models.Model):
             for move in moves:
                 link = links.get(move.id)
                 if link:
-                    move._message_log(body=_("Unlinked from QuickBooks %(entity)s %(id)s (number %(doc)s); "
+                    move._message_log(body=self.env._("Unlinked from QuickBooks %(entity)s %(id)s (number %(doc)s); "
                                              "QuickBooks was not changed.", entity=move._qbo_entity,
                                              id=link.qbo_id or "-", doc=link.qbo_doc_number or "-"))
                     link.sudo().unlink()
@@ -153,7 +153,7 @@ class AccountMove(models.Model):
         wizard = self.env["account.move.qbo.link"].create({"move_id": self.id})
         wizard.action_search()
         return {"type": "ir.actions.act_window", "res_model": wizard._name, "res_id": wizard.id,
-                "view_mode": "form", "target": "new", "name": _("Link a QuickBooks document")}
+                "view_mode": "form", "target": "new", "name": self.env._("Link a QuickBooks document")}
 
     def _qbo_app_path(self, qbo_id):
         return f"{self._qbo_entity.lower()}?txnId={qbo_id}"
@@ -192,13 +192,13 @@ class AccountMove(models.Model):
     def _qbo_preflight(self, company):
         self.ensure_one()
         if self.move_type not in QBO_MOVE_TYPES:
-            return [_("Only customer invoices and credit notes are pushed to QuickBooks.")]
+            return [self.env._("Only customer invoices and credit notes are pushed to QuickBooks.")]
         if self.state != "posted":
             return []
         problems = self._qbo_form_problems(company)
         term = self.invoice_payment_term_id
         if term and not term.with_company(company).qbo_term_ref_id:
-            problems.append(_("The payment term %(term)s has no QuickBooks term in the mapping.", term=term.name))
+            problems.append(self.env._("The payment term %(term)s has no QuickBooks term in the mapping.", term=term.name))
         return problems
 
     def _qbo_match_queries(self, company):
@@ -243,7 +243,7 @@ class AccountMove(models.Model):
         orders = orders.filtered(lambda o: links.get(o.id) and links[o.id].state != "none")
         if not orders:
             return []
-        return list(self._qbo_wait_for(orders, company, _("the quotation(s)")).values())
+        return list(self._qbo_wait_for(orders, company, self.env._("the quotation(s)")).values())
 
     def _qbo_check_result(self, company, entity):
         if self.state != "posted":

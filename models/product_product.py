@@ -1,4 +1,4 @@
-from odoo import _, api, models
+from odoo import api, models
 
 from .qbo_names import clean_name, suffixed_name
 from .qbo_sync_mixin import QboPayloadError, in_queries
@@ -64,7 +64,7 @@ class ProductProduct(models.Model):
         self.env["qbo.job"]._qbo_check_user()
         self._qbo_enqueue(self.env.company)
         return self.env.company._qbo_notify(
-            _("QuickBooks"), _("%(count)s product(s) queued for QuickBooks.", count=len(self)), "info")
+            self.env._("QuickBooks"), self.env._("%(count)s product(s) queued for QuickBooks.", count=len(self)), "info")
 
     def _qbo_app_path(self, qbo_id):
         return f"item?itemId={qbo_id}"
@@ -115,11 +115,11 @@ class ProductProduct(models.Model):
         product = self.with_company(company)
         problems = []
         if not product.name:
-            problems.append(_("The product has no name."))
+            problems.append(self.env._("The product has no name."))
         if not product._qbo_income_ref(company):
-            problems.append(_("No QuickBooks income account: map the product's income account or set a default."))
+            problems.append(self.env._("No QuickBooks income account: map the product's income account or set a default."))
         if company.qbo_tax_model != "us" and not product._qbo_sales_tax_code(company):
-            problems.append(_("No QuickBooks tax code for the product's sales tax: map it in the settings."))
+            problems.append(self.env._("No QuickBooks tax code for the product's sales tax: map it in the settings."))
         return problems
 
     def _qbo_income_ref(self, company):
@@ -138,10 +138,10 @@ class ProductProduct(models.Model):
         product = self.with_company(company)
         qbo_id = (link and link.qbo_id) or (match and match.get("Id"))
         if not qbo_id and not company.qbo_sync_products:
-            raise QboPayloadError(_("No match in QuickBooks, and creating products is switched off in the settings."),
+            raise QboPayloadError(self.env._("No match in QuickBooks, and creating products is switched off in the settings."),
                                   code="no-match")
         if not qbo_id and not product.active:
-            raise QboPayloadError(_("An archived product is not created in QuickBooks."), code="archived")
+            raise QboPayloadError(self.env._("An archived product is not created in QuickBooks."), code="archived")
         name = product._qbo_item_name(link)
         template = product.product_tmpl_id
         expense = template.property_account_expense_id or template.categ_id.property_account_expense_categ_id
@@ -167,7 +167,7 @@ class ProductProduct(models.Model):
         same_sku = match and product.default_code and match.get("Sku") == product.default_code
         if match and not (link and link.qbo_id) and match.get("Active") is False and not same_sku \
                 and not (link and link.name_clash):
-            raise QboPayloadError(_("An inactive QuickBooks item holds this name."), code="clash")
+            raise QboPayloadError(self.env._("An inactive QuickBooks item holds this name."), code="clash")
         if qbo_id:
             token = (link and link.qbo_id == qbo_id and link.qbo_sync_token) or (match and match.get("SyncToken"))
             payload.update({"Id": qbo_id, "SyncToken": token, "sparse": True})

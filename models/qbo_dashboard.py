@@ -1,7 +1,7 @@
 """The Financial Hub dashboard: the whole integration of the current company on one page."""
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools.safe_eval import safe_eval
 
 STATES = ("synced", "none", "queued", "error")
@@ -72,7 +72,7 @@ class QboDashboard(models.TransientModel):
 
     def _compute_display_name(self):
         for dash in self:
-            dash.display_name = _("Financial Hub")
+            dash.display_name = self.env._("Financial Hub")
 
     def _current_errors(self, company):
         """The latest failed job of each record still in error (a later success clears it)."""
@@ -144,7 +144,7 @@ class QboDashboard(models.TransientModel):
     def action_open_dashboard(self):
         dashboard = self.create({"company_id": self.env.company.id})
         return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": dashboard.id,
-                "view_mode": "form", "target": "current", "name": _("Financial Hub"),
+                "view_mode": "form", "target": "current", "name": self.env._("Financial Hub"),
                 "views": [(self.env.ref("qbo_financial_hub.qbo_dashboard_view_form").id, "form")]}
 
     def action_refresh(self):
@@ -180,7 +180,7 @@ class QboDashboard(models.TransientModel):
         self.ensure_one()
         errors = self._current_errors(self.company_id)
         errors.action_retry()
-        return self.env.company._qbo_notify(_("QuickBooks"), _("%(count)s job(s) queued again.", count=len(errors)),
+        return self.env.company._qbo_notify(self.env._("QuickBooks"), self.env._("%(count)s job(s) queued again.", count=len(errors)),
                                             "info")
 
     def action_reconnect(self):

@@ -12,7 +12,7 @@ Nothing an import writes is pushed back to QuickBooks (`qbo_no_enqueue`).
 import logging
 import time
 
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
 
 from ..qbo import QBOError, in_list, select
@@ -85,7 +85,7 @@ class QboImport(models.Model):
     def _compute_name(self):
         labels = dict(self._fields["kind"]._description_selection(self.env))
         for imp in self:
-            imp.name = _("Import of %(kind)s", kind=(labels.get(imp.kind) or "").lower())
+            imp.name = self.env._("Import of %(kind)s", kind=(labels.get(imp.kind) or "").lower())
 
     @api.depends("processed", "total", "state")
     def _compute_progress(self):
@@ -106,7 +106,7 @@ class QboImport(models.Model):
         self.env["qbo.job"]._qbo_check_user()
         company = company or self.env.company
         if not company.qbo_enabled or company.qbo_state != "connected":
-            raise UserError(_("%(company)s is not connected to QuickBooks Online.", company=company.name))
+            raise UserError(self.env._("%(company)s is not connected to QuickBooks Online.", company=company.name))
         running = self.sudo().search([("company_id", "=", company.id), ("kind", "=", kind),
                                       ("state", "in", ("queued", "running"))], limit=1)
         if running:
@@ -230,12 +230,12 @@ class QboImport(models.Model):
     def _qbo_notify_end(self):
         self.ensure_one()
         if self.state == "done":
-            message = _("%(kind)s: %(created)s created, %(linked)s linked, %(updated)s updated, %(skipped)s skipped.",
+            message = self.env._("%(kind)s: %(created)s created, %(linked)s linked, %(updated)s updated, %(skipped)s skipped.",
                         kind=self.name, created=self.created_count, linked=self.linked_count,
                         updated=self.updated_count, skipped=self.skipped_count)
-            payload = {"type": "success", "title": _("QuickBooks import finished"), "message": message}
+            payload = {"type": "success", "title": self.env._("QuickBooks import finished"), "message": message}
         else:
-            payload = {"type": "danger", "sticky": True, "title": _("QuickBooks import failed"),
+            payload = {"type": "danger", "sticky": True, "title": self.env._("QuickBooks import failed"),
                        "message": self.error_message or ""}
         self.user_id._bus_send("simple_notification", payload)
 
@@ -315,7 +315,7 @@ class QboImport(models.Model):
 
     def _qbo_customer_vals(self, row, terms):
         vals = {
-            "name": _text(row.get("DisplayName")) or _text(row.get("CompanyName")) or _("Customer %(id)s", id=row["Id"]),
+            "name": _text(row.get("DisplayName")) or _text(row.get("CompanyName")) or self.env._("Customer %(id)s", id=row["Id"]),
             "email": _text((row.get("PrimaryEmailAddr") or {}).get("Address")) or False,
             "phone": _text((row.get("PrimaryPhone") or {}).get("FreeFormNumber")) or False,
             "mobile": _text((row.get("Mobile") or {}).get("FreeFormNumber")) or False,
@@ -425,11 +425,11 @@ class QboImport(models.Model):
                 ("company_id", "=", self.company_id.id), ("res_model", "=", "res.partner"),
                 ("res_id", "in", partner.child_ids.ids), ("qbo_id", "!=", False)]).mapped("res_id")
             existing = partner.child_ids.filtered(
-                lambda c: c.type == "delivery" and c.id not in linked and c.name in (False, "", _("Shipping address")))
+                lambda c: c.type == "delivery" and c.id not in linked and c.name in (False, "", self.env._("Shipping address")))
             if existing:
                 existing[:1].write(vals)
             else:
-                Partner.create(dict(vals, parent_id=partner.id, type="delivery", name=_("Shipping address")))
+                Partner.create(dict(vals, parent_id=partner.id, type="delivery", name=self.env._("Shipping address")))
 
     def _qbo_import_sub_customers(self, Partner, rows, parents, terms, counts, reasons):
         company = self.company_id
@@ -440,7 +440,7 @@ class QboImport(models.Model):
             partner = linked.get(row["Id"])
             if not parent and not partner:
                 counts["skipped"] += 1
-                reasons.append(_("%(name)s: its parent customer is not in QuickBooks' active customers.",
+                reasons.append(self.env._("%(name)s: its parent customer is not in QuickBooks' active customers.",
                                  name=row.get("DisplayName")))
                 continue
             vals = self._qbo_customer_vals(row, terms)
@@ -488,16 +488,16 @@ class QboImport(models.Model):
         valid = []
         for row in rows:
             if row.get("Active") is False or row.get("Type") == "Category":
-                reason = _("inactive") if row.get("Active") is False else _("a category")
+                reason = self.env._("inactive") if row.get("Active") is False else self.env._("a category")
             elif not _text(row.get("Name")):
-                reason = _("no name")
+                reason = self.env._("no name")
             elif row.get("UnitPrice") in (None, ""):
-                reason = _("no price")
+                reason = self.env._("no price")
             else:
                 valid.append(row)
                 continue
             counts["skipped"] += 1
-            reasons.append(_("%(name)s (Id %(id)s): %(reason)s", name=row.get("Name") or "", id=row["Id"], reason=reason))
+            reasons.append(self.env._("%(name)s (Id %(id)s): %(reason)s", name=row.get("Name") or "", id=row["Id"], reason=reason))
         linked = self._qbo_linked("product.product", [r["Id"] for r in valid])
         by_sku = company.qbo_product_match == "sku"
         unlinked = [r for r in valid if r["Id"] not in linked]

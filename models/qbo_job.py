@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from psycopg2.extras import execute_values
 
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..qbo import AuthenticationError, DuplicateNameError, QBOError, RevokedError, StaleObjectError
@@ -112,7 +112,7 @@ class QboJob(models.Model):
     @api.model
     def _qbo_check_user(self):
         if not self.env.user.has_group("qbo_financial_hub.group_qbo_user"):
-            raise AccessError(_("Only QuickBooks users can push records to QuickBooks."))
+            raise AccessError(self.env._("Only QuickBooks users can push records to QuickBooks."))
 
     @api.model
     def _qbo_create_jobs(self, company, res_model, ids, kind, operation="push", level=0, levels=None):
@@ -276,7 +276,7 @@ class QboJob(models.Model):
                 links_by_model[res_model].update(links)
                 missing = jobs.filtered(lambda j: j.res_id not in records.ids)
                 for job in missing:
-                    outcome[job.id] = {"state": "cancelled", "message": _("The record no longer exists.")}
+                    outcome[job.id] = {"state": "cancelled", "message": self.env._("The record no longer exists.")}
                 # what can be known to fail without asking QBO is never sent, nor looked up
                 for job in jobs - missing:
                     problems = records.browse(job.res_id)._qbo_preflight(company)
@@ -388,7 +388,7 @@ class QboJob(models.Model):
                                              ("res_id", "=", job.res_id)]).write(
                     {"state": "error", "error_code": getattr(error, "code", None), "error_message": message})
                 self.env[job.res_model].browse(job.res_id)._qbo_message_log(
-                    _("QuickBooks push failed after %(n)s attempts: %(message)s", n=attempts, message=message))
+                    self.env._("QuickBooks push failed after %(n)s attempts: %(message)s", n=attempts, message=message))
                 continue
             # the client already retried quickly: back off, and never sooner than QBO asked
             delay = max(getattr(error, "retry_after", None) or 0, min(30 * 2 ** max(attempts - 1, 0), 3600))
@@ -402,7 +402,7 @@ class QboJob(models.Model):
         now = datetime.utcnow()
         job_rows, link_rows, errors, successes = [], [], [], defaultdict(list)
         for job in self:
-            result = outcome.get(job.id) or {"state": "retry", "message": _("No answer from QuickBooks.")}
+            result = outcome.get(job.id) or {"state": "retry", "message": self.env._("No answer from QuickBooks.")}
             state = result["state"]
             link = links_by_model.get(job.res_model, {}).get(job.res_id)
             if state == "done":
@@ -437,7 +437,7 @@ class QboJob(models.Model):
             elif state == "cancelled":
                 job_rows.append((job.id, "cancelled", job.attempts, now, None, None, result.get("message"), now))
             else:
-                message = result.get("message") or _("Unknown error")
+                message = result.get("message") or self.env._("Unknown error")
                 job_rows.append((job.id, "error", job.attempts, now, None, result.get("code"), message, now))
                 if link:
                     link_rows.append((link.id, link.qbo_id or None, link.qbo_sync_token or None, link.qbo_name or None,
@@ -468,7 +468,7 @@ class QboJob(models.Model):
         self.env["qbo.link"].invalidate_model()
         for job, code, message in errors:
             record = self.env[job.res_model].browse(job.res_id)
-            record._qbo_message_log(_("QuickBooks push failed (%(code)s): %(message)s", code=code or "-", message=message))
+            record._qbo_message_log(self.env._("QuickBooks push failed (%(code)s): %(message)s", code=code or "-", message=message))
         self._qbo_notify(errors, successes)
         return sum(1 for row in job_rows if row[1] in ("done", "error"))
 
@@ -481,8 +481,8 @@ class QboJob(models.Model):
                 continue
             names = ", ".join(j.record_name for j in jobs[:5]) + ("…" if len(jobs) > 5 else "")
             user._bus_send("simple_notification", {
-                "type": "success", "title": _("Linked to QuickBooks"),
-                "message": _("%(count)s record(s) in QuickBooks: %(names)s", count=len(jobs), names=names)})
+                "type": "success", "title": self.env._("Linked to QuickBooks"),
+                "message": self.env._("%(count)s record(s) in QuickBooks: %(names)s", count=len(jobs), names=names)})
         by_user = defaultdict(list)
         for job, code, message in errors:
             by_user[job.create_uid.id].append((job, code, message))
@@ -492,7 +492,7 @@ class QboJob(models.Model):
                 continue
             text = "\n".join(f"{job.record_name}: {message}" for job, _code, message in entries[:5])
             user._bus_send("simple_notification", {
-                "type": "danger", "sticky": True, "title": _("QuickBooks push failed"), "message": text})
+                "type": "danger", "sticky": True, "title": self.env._("QuickBooks push failed"), "message": text})
 
     # ==================================================================================
     # UI

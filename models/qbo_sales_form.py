@@ -1,6 +1,6 @@
 """What invoices, credit notes and quotations share on their way to QuickBooks: the customer,
 the lines, taxes, currency, numbers and the totals check."""
-from odoo import _, models
+from odoo import models
 
 from .qbo_naming import DOC_NUMBER_MAX, TemplateError
 from .qbo_sync_mixin import QboPayloadError, in_queries
@@ -62,7 +62,7 @@ class QboSalesForm(models.AbstractModel):
         same_customer = (match.get("CustomerRef") or {}).get("value") == payload["CustomerRef"]["value"]
         same_total = not self.currency_id.compare_amounts(float(match.get("TotalAmt") or 0.0), amount_total)
         if not (same_customer and same_total):
-            raise QboPayloadError(_(
+            raise QboPayloadError(self.env._(
                 "QuickBooks already holds %(entity)s %(number)s (id %(id)s) for another customer or amount. "
                 "If it is this document, link it with Link QuickBooks invoice; otherwise change the number.",
                 entity=self._qbo_entity, number=match.get("DocNumber"), id=match.get("Id")), code="6140")
@@ -85,7 +85,7 @@ class QboSalesForm(models.AbstractModel):
         problems = []
         customer = self._qbo_customer(company)
         if customer.qbo_hub != "active":
-            problems.append(_("The customer %(c)s is Inactive in the Financial Hub: switch it to Active first.",
+            problems.append(self.env._("The customer %(c)s is Inactive in the Financial Hub: switch it to Active first.",
                               c=customer.display_name))
         us = company.qbo_tax_model == "us"
         codes = set()
@@ -93,37 +93,37 @@ class QboSalesForm(models.AbstractModel):
             if line["display_type"]:
                 continue
             product = line["product"]
-            label = line["name"] or _("(no description)")
+            label = line["name"] or self.env._("(no description)")
             if not product:
-                problems.append(_("The line '%(l)s' has no product: QuickBooks needs an item on every line.", l=label))
+                problems.append(self.env._("The line '%(l)s' has no product: QuickBooks needs an item on every line.", l=label))
             elif not product.with_company(company)._qbo_income_ref(company):
-                problems.append(_("The product %(p)s has no income account for QuickBooks.", p=product.display_name))
+                problems.append(self.env._("The product %(p)s has no income account for QuickBooks.", p=product.display_name))
             unmapped = line["taxes"].filtered(lambda t: not t.qbo_tax_code_ref_id)
             for tax in unmapped:
-                problems.append(_("The tax %(t)s has no QuickBooks tax code in the mapping.", t=tax.name))
+                problems.append(self.env._("The tax %(t)s has no QuickBooks tax code in the mapping.", t=tax.name))
             mapped = line["taxes"].qbo_tax_code_ref_id
             if len(mapped) > 1:
-                problems.append(_("The line '%(l)s' carries taxes mapped to several QuickBooks tax codes (%(c)s).",
+                problems.append(self.env._("The line '%(l)s' carries taxes mapped to several QuickBooks tax codes (%(c)s).",
                                   l=label, c=", ".join(mapped.mapped("name"))))
             if not us and not line["taxes"] and not (company.qbo_product_tax_zero_id or company.qbo_tax_zero_id):
-                problems.append(_("The line '%(l)s' has no tax, and no zero-rated QuickBooks tax code is mapped.",
+                problems.append(self.env._("The line '%(l)s' has no tax, and no zero-rated QuickBooks tax code is mapped.",
                                   l=label))
             codes |= set(mapped.ids)
         if us and len(codes) > 1:
-            problems.append(_("QuickBooks (US) applies one sales tax per transaction, and this document carries "
+            problems.append(self.env._("QuickBooks (US) applies one sales tax per transaction, and this document carries "
                               "several: %(c)s.", c=", ".join(self.env["qbo.reference"].browse(codes).mapped("name"))))
         try:
             number = self._qbo_form_number(company)
         except TemplateError as exc:
-            problems.append(_("The naming template uses an unknown variable {%(v)s}.", v=exc))
+            problems.append(self.env._("The naming template uses an unknown variable {%(v)s}.", v=exc))
         else:
             if number and len(number) > DOC_NUMBER_MAX:
-                problems.append(_("The number '%(n)s' is longer than the %(max)s characters QuickBooks accepts.",
+                problems.append(self.env._("The number '%(n)s' is longer than the %(max)s characters QuickBooks accepts.",
                                   n=number, max=DOC_NUMBER_MAX))
         currency = self.currency_id.name
         home = company.qbo_home_currency
         if home and currency != home and not company.qbo_multicurrency:
-            problems.append(_("The currency %(c)s is not enabled in QuickBooks (home currency %(h)s, "
+            problems.append(self.env._("The currency %(c)s is not enabled in QuickBooks (home currency %(h)s, "
                               "multi-currency off).", c=currency, h=home))
         return problems
 
@@ -137,7 +137,7 @@ class QboSalesForm(models.AbstractModel):
             if link and link.qbo_id:
                 refs[record.id] = link.qbo_id
             elif link and link.state == "error":
-                failed.append(_("%(label)s %(name)s could not be pushed to QuickBooks: %(e)s",
+                failed.append(self.env._("%(label)s %(name)s could not be pushed to QuickBooks: %(e)s",
                                 label=label, name=record.display_name, e=link.error_message or "-"))
             else:
                 waiting.append(record)
@@ -146,7 +146,7 @@ class QboSalesForm(models.AbstractModel):
         if failed:
             raise QboPayloadError(failed, code="dependency")
         if waiting:
-            raise QboPayloadError(_("Waiting for %(label)s %(names)s to reach QuickBooks.", label=label,
+            raise QboPayloadError(self.env._("Waiting for %(label)s %(names)s to reach QuickBooks.", label=label,
                                     names=", ".join(r.display_name for r in waiting)), code="defer")
         return refs
 
@@ -155,11 +155,11 @@ class QboSalesForm(models.AbstractModel):
         self.ensure_one()
         company = company.sudo()
         customer = self._qbo_customer(company)
-        customer_id = self._qbo_wait_for(customer, company, _("the customer"))[customer.id]
+        customer_id = self._qbo_wait_for(customer, company, self.env._("the customer"))[customer.id]
         lines = self._qbo_form_lines()
         products = self.env["product.product"].browse(
             {line["product"].id for line in lines if not line["display_type"] and line["product"]})
-        item_refs = self._qbo_wait_for(products, company, _("the product(s)"))
+        item_refs = self._qbo_wait_for(products, company, self.env._("the product(s)"))
         us = company.qbo_tax_model == "us"
         zero_code = company.qbo_product_tax_zero_id or company.qbo_tax_zero_id
         qbo_lines, txn_code = [], None
@@ -226,7 +226,7 @@ class QboSalesForm(models.AbstractModel):
         qbo_tax = float((entity.get("TxnTaxDetail") or {}).get("TotalTax") or 0.0)
         currency = self.currency_id
         if currency.compare_amounts(qbo_total, amount_total) or currency.compare_amounts(qbo_tax, amount_tax):
-            return _("QuickBooks computed a total of %(qt).2f (tax %(qx).2f) and Odoo %(ot).2f (tax %(ox).2f): "
+            return self.env._("QuickBooks computed a total of %(qt).2f (tax %(qx).2f) and Odoo %(ot).2f (tax %(ox).2f): "
                      "check the taxes and discounts of the QuickBooks copy.",
                      qt=qbo_total, qx=qbo_tax, ot=amount_total, ox=amount_tax)
         return None

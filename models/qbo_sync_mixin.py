@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..qbo import in_list
@@ -79,7 +79,7 @@ class QboSyncMixin(models.AbstractModel):
 
     def _search_qbo_state(self, operator, value):
         if operator not in ("=", "!=", "in", "not in"):
-            raise NotImplementedError(_("Unsupported search on the QuickBooks state."))
+            raise NotImplementedError(self.env._("Unsupported search on the QuickBooks state."))
         values = [value] if isinstance(value, str) else list(value or [])
         positive = operator in ("=", "in")
         linked = [v for v in values if v != "none"]
@@ -98,7 +98,7 @@ class QboSyncMixin(models.AbstractModel):
         if operator in ("=", "in"):
             ids = (value,) if isinstance(value, str) else tuple(value)
             return [("id", "in", self._qbo_linked_ids_query(SQL("qbo_id IN %s", ids)))]
-        raise NotImplementedError(_("Unsupported search on the QuickBooks id."))
+        raise NotImplementedError(self.env._("Unsupported search on the QuickBooks id."))
 
     # ------------------------------------------------------------------------------
     # queueing
@@ -126,12 +126,12 @@ class QboSyncMixin(models.AbstractModel):
         problems = company._qbo_mapping_problems(scope=(self._qbo_kind,))
         records = self._qbo_filter_pushable(company)
         records._qbo_enqueue(company)
-        message = _("%(count)s record(s) queued for QuickBooks.", count=len(records))
+        message = self.env._("%(count)s record(s) queued for QuickBooks.", count=len(records))
         if len(records) < len(self):
-            message += " " + _("%(count)s skipped (not in the Financial Hub).", count=len(self) - len(records))
+            message += " " + self.env._("%(count)s skipped (not in the Financial Hub).", count=len(self) - len(records))
         if problems:
             message += "\n" + "\n".join(problems)
-        return company._qbo_notify(_("QuickBooks"), message, "warning" if problems else "info")
+        return company._qbo_notify(self.env._("QuickBooks"), message, "warning" if problems else "info")
 
     def action_qbo_retry(self):
         return self.filtered(lambda r: r.qbo_state == "error").action_qbo_push()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import psycopg2
 import psycopg2.errors
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as hmac_sign
@@ -115,7 +115,7 @@ class ResCompany(models.Model):
         self.ensure_one()
         if self.qbo_environment == "custom":
             if not self.qbo_custom_url:
-                raise UserError(_("Enter the custom QuickBooks URL, or choose Production or Intuit sandbox."))
+                raise UserError(self.env._("Enter the custom QuickBooks URL, or choose Production or Intuit sandbox."))
             return self.qbo_custom_url.rstrip("/")
         return None
 
@@ -146,7 +146,7 @@ class ResCompany(models.Model):
         self.ensure_one()
         company = self.sudo()
         if not company.qbo_client_id or not company.qbo_client_secret:
-            raise UserError(_("Enter the QuickBooks client id and client secret of your Intuit app first."))
+            raise UserError(self.env._("Enter the QuickBooks client id and client secret of your Intuit app first."))
         return QBOAuth(company.qbo_client_id, company.qbo_client_secret,
                        self._qbo_redirect_uri(), self._qbo_discovery())
 
@@ -167,21 +167,21 @@ class ResCompany(models.Model):
         try:
             payload, signature = (state or "").rsplit(".", 1)
         except ValueError:
-            raise AccessError(_("The QuickBooks answer carried no valid state: start the connection again."))
+            raise AccessError(self.env._("The QuickBooks answer carried no valid state: start the connection again."))
         expected = hmac_sign(self.env(su=True), OAUTH_STATE_SCOPE, payload)
         if not consteq(expected, signature):
-            raise AccessError(_("The QuickBooks answer carried a state that was not issued by this database."))
+            raise AccessError(self.env._("The QuickBooks answer carried a state that was not issued by this database."))
         data = json.loads(base64.urlsafe_b64decode(payload.encode()))
         if data.get("uid") != self.env.uid:
-            raise AccessError(_("This QuickBooks connection was started by another user."))
+            raise AccessError(self.env._("This QuickBooks connection was started by another user."))
         if time.time() - data.get("ts", 0) > OAUTH_STATE_MAX_AGE:
-            raise AccessError(_("The QuickBooks connection took too long: start it again."))
+            raise AccessError(self.env._("The QuickBooks connection took too long: start it again."))
         company = self.browse(data.get("cid")).exists()
         if not company or company not in self.env.user.company_ids:
-            raise AccessError(_("You have no access to the company this connection was started for."))
+            raise AccessError(self.env._("You have no access to the company this connection was started for."))
         stored = company.sudo().qbo_oauth_nonce
         if not stored or not consteq(stored, data.get("nonce") or ""):
-            raise AccessError(_("This QuickBooks answer was already used: start the connection again."))
+            raise AccessError(self.env._("This QuickBooks answer was already used: start the connection again."))
         company.sudo().qbo_oauth_nonce = False
         return company
 
@@ -235,13 +235,13 @@ class ResCompany(models.Model):
         company.invalidate_recordset(TOKEN_FIELDS)
         if not refresh:
             company.write({"qbo_state": "reconnect",
-                           "qbo_state_message": _("No refresh token is stored: connect to QuickBooks again.")})
+                           "qbo_state_message": self.env._("No refresh token is stored: connect to QuickBooks again.")})
             cr.commit()
             raise RevokedError(message="No refresh token", detail="Connect to QuickBooks again.")
         try:
             tokens = self._qbo_auth().refresh(refresh)
         except RevokedError as exc:
-            company.write({"qbo_state": "reconnect", "qbo_state_message": _(
+            company.write({"qbo_state": "reconnect", "qbo_state_message": self.env._(
                 "QuickBooks refused the stored refresh token (%(reason)s). The queue is paused and "
                 "nothing is lost: connect to QuickBooks again.", reason=exc.user_message())})
             cr.commit()
@@ -255,11 +255,11 @@ class ResCompany(models.Model):
         self.ensure_one()
         company = self.sudo()
         if not company.qbo_enabled:
-            raise UserError(_("QuickBooks Online is not enabled for %(company)s.", company=self.name))
+            raise UserError(self.env._("QuickBooks Online is not enabled for %(company)s.", company=self.name))
         if company.qbo_state == "reconnect":
             raise RevokedError(message="Reconnect needed", detail=company.qbo_state_message or "")
         if not company.qbo_realm_id or not (company.qbo_access_token or company.qbo_refresh_token):
-            raise UserError(_("%(company)s is not connected to QuickBooks Online yet.", company=self.name))
+            raise UserError(self.env._("%(company)s is not connected to QuickBooks Online yet.", company=self.name))
         access = company.qbo_access_token
         expires = company.qbo_access_token_expires_at
         if not access or not expires or expires <= datetime.utcnow() + timedelta(seconds=ACCESS_TOKEN_MARGIN):
@@ -301,10 +301,10 @@ class ResCompany(models.Model):
         except QBOError as exc:
             self.sudo().write({"qbo_state": "reconnect" if isinstance(exc, RevokedError) else "error",
                                "qbo_state_message": exc.user_message()})
-            return self._qbo_notify(_("QuickBooks connection failed"), exc.user_message(), "danger")
+            return self._qbo_notify(self.env._("QuickBooks connection failed"), exc.user_message(), "danger")
         return self._qbo_notify(
-            _("Connected to QuickBooks"),
-            _("%(name)s (%(country)s)", name=self.qbo_company_name, country=self.qbo_country), "success")
+            self.env._("Connected to QuickBooks"),
+            self.env._("%(name)s (%(country)s)", name=self.qbo_company_name, country=self.qbo_country), "success")
 
     def action_qbo_disconnect(self):
         self.ensure_one()
@@ -316,7 +316,7 @@ class ResCompany(models.Model):
             try:
                 self._qbo_auth().revoke(token)
             except (QBOError, UserError) as exc:
-                message = _("The tokens were cleared here, but QuickBooks did not confirm the revocation: %(e)s",
+                message = self.env._("The tokens were cleared here, but QuickBooks did not confirm the revocation: %(e)s",
                             e=exc.user_message() if isinstance(exc, QBOError) else str(exc))
         company.write({f: False for f in TOKEN_FIELDS} | {
             "qbo_state": "disconnected", "qbo_state_message": message})
@@ -330,7 +330,7 @@ class ResCompany(models.Model):
 
     def _qbo_check_manager(self):
         if not self.env.user.has_group("qbo_financial_hub.group_qbo_manager"):
-            raise AccessError(_("Only QuickBooks administrators can change the QuickBooks connection."))
+            raise AccessError(self.env._("Only QuickBooks administrators can change the QuickBooks connection."))
 
     @api.model
     def _qbo_notify(self, title, message, kind="info", sticky=False):
@@ -353,31 +353,31 @@ class ResCompany(models.Model):
         company = self.sudo()
         problems = []
         if company.qbo_state != "connected" or not company.qbo_realm_id:
-            problems.append(_("The company is not connected to QuickBooks Online."))
+            problems.append(self.env._("The company is not connected to QuickBooks Online."))
         if not company.qbo_references_date:
-            problems.append(_("QuickBooks terms, tax codes and accounts were never imported: press Refresh lists."))
+            problems.append(self.env._("QuickBooks terms, tax codes and accounts were never imported: press Refresh lists."))
         if "product" in scope or "item" in scope:
             if not company.qbo_income_account_id:
-                problems.append(_("No default income account is mapped for products."))
+                problems.append(self.env._("No default income account is mapped for products."))
             if company.qbo_tax_model == "global" and not company.qbo_product_tax_default_id:
-                problems.append(_("No QuickBooks tax code is mapped for the product tax 'default'."))
+                problems.append(self.env._("No QuickBooks tax code is mapped for the product tax 'default'."))
         if "customer" in scope and company.qbo_tax_model == "global" and not company.qbo_tax_default_id:
-            problems.append(_("No QuickBooks tax code is mapped for the customer tax treatment 'default'."))
+            problems.append(self.env._("No QuickBooks tax code is mapped for the customer tax treatment 'default'."))
         if "invoice" in scope:
             terms = self.env["account.payment.term"].with_company(company).search(
                 [("company_id", "in", [False, company.id])])
             unmapped = terms.filtered(lambda t: not t.qbo_term_ref_id)
             if unmapped:
-                problems.append(_("Payment terms without a QuickBooks term: %(names)s",
+                problems.append(self.env._("Payment terms without a QuickBooks term: %(names)s",
                                   names=", ".join(unmapped.mapped("name"))))
             taxes = self.env["account.tax"].search([
                 ("company_id", "=", company.id), ("type_tax_use", "=", "sale"),
                 ("amount_type", "!=", "group"), ("qbo_tax_code_ref_id", "=", False)])
             if taxes:
-                problems.append(_("Sales taxes without a QuickBooks tax code: %(names)s",
+                problems.append(self.env._("Sales taxes without a QuickBooks tax code: %(names)s",
                                   names=", ".join(taxes.mapped("name"))))
             if company.tax_calculation_rounding_method == "round_per_line":
-                problems.append(_("Odoo rounds tax per line and QuickBooks per invoice, so invoices with several "
+                problems.append(self.env._("Odoo rounds tax per line and QuickBooks per invoice, so invoices with several "
                                   "taxed lines can differ by a cent: set Invoicing > Settings > Rounding Method "
                                   "to 'Round Globally'."))
         return problems

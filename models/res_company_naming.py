@@ -9,7 +9,6 @@ TEXT_TEMPLATES = ("qbo_memo_template", "qbo_private_note_template")
 
 def render_all(record, values):
     """(label, text, problem) of every template set on `record` (a company or the settings)."""
-    _ = record.env._
     for fname in NUMBER_TEMPLATES + TEXT_TEMPLATES:
         template = record[fname]
         if not template:
@@ -18,12 +17,12 @@ def render_all(record, values):
         try:
             text = render_template(template, values)
         except TemplateError as exc:
-            yield label, None, _("%(label)s: unknown variable {%(var)s}. Use only %(allowed)s.", label=label,
+            yield label, None, record.env._("%(label)s: unknown variable {%(var)s}. Use only %(allowed)s.", label=label,
                                  var=exc, allowed=", ".join("{%s}" % v for v in TEMPLATE_VARIABLES))
             continue
         problem = None
         if fname in NUMBER_TEMPLATES and len(text) > DOC_NUMBER_MAX:
-            problem = _("%(label)s: '%(text)s' has %(n)s characters; QuickBooks accepts at most %(max)s.",
+            problem = record.env._("%(label)s: '%(text)s' has %(n)s characters; QuickBooks accepts at most %(max)s.",
                         label=label, text=text, n=len(text), max=DOC_NUMBER_MAX)
         yield label, text, problem
 

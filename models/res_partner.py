@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from .qbo_names import clean_name, suffixed_name
 from .qbo_sync_mixin import QboPayloadError, in_queries
@@ -89,11 +89,11 @@ class ResPartner(models.Model):
         partners.filtered(lambda p: p.qbo_hub != "active").with_context(qbo_no_enqueue=True).write({"qbo_hub": "active"})
         partners._qbo_enqueue(self.env.company)
         skipped = len(self) - len(partners)
-        message = _("%(count)s customer(s) queued for QuickBooks.", count=len(partners))
+        message = self.env._("%(count)s customer(s) queued for QuickBooks.", count=len(partners))
         if skipped:
-            message += " " + _("%(count)s contact(s) skipped: contacts of a company are not customers of their own.",
+            message += " " + self.env._("%(count)s contact(s) skipped: contacts of a company are not customers of their own.",
                                count=skipped)
-        return self.env.company._qbo_notify(_("QuickBooks"), message, "info")
+        return self.env.company._qbo_notify(self.env._("QuickBooks"), message, "info")
 
     def _qbo_app_path(self, qbo_id):
         return f"customerdetail?nameId={qbo_id}"
@@ -104,7 +104,7 @@ class ResPartner(models.Model):
     def _qbo_display_name(self, company, link=None):
         self.ensure_one()
         if self.parent_id:
-            label = self.name or self.city or _("Delivery")
+            label = self.name or self.city or self.env._("Delivery")
             base = f"{self.parent_id.commercial_partner_id.name} - {label}"
         else:
             base = self.name or ""
@@ -165,13 +165,13 @@ class ResPartner(models.Model):
         company = company.sudo()
         problems = []
         if not self.name and not self.parent_id:
-            problems.append(_("The customer has no name."))
+            problems.append(self.env._("The customer has no name."))
         term = self.with_company(company).property_payment_term_id
         if term and not term.with_company(company).qbo_term_ref_id:
-            problems.append(_("The payment term %(term)s has no QuickBooks term in the mapping.", term=term.name))
+            problems.append(self.env._("The payment term %(term)s has no QuickBooks term in the mapping.", term=term.name))
         treatment = self.with_company(company).qbo_tax_treatment or "default"
         if company.qbo_tax_model != "us" and treatment != "default" and not self._qbo_tax_code(company, treatment):
-            problems.append(_("The customer tax treatment '%(t)s' has no QuickBooks tax code in the mapping.",
+            problems.append(self.env._("The customer tax treatment '%(t)s' has no QuickBooks tax code in the mapping.",
                               t=treatment))
         return problems
 
@@ -185,15 +185,15 @@ class ResPartner(models.Model):
         company = company.sudo()
         problems = []  # the engine ran _qbo_preflight already: only what needs QBO's answer is checked here
         if self.with_company(company).qbo_hub != "active":
-            raise QboPayloadError(_("The customer is Inactive in the Financial Hub: it is not pushed."), code="inactive")
+            raise QboPayloadError(self.env._("The customer is Inactive in the Financial Hub: it is not pushed."), code="inactive")
         qbo_id = (link and link.qbo_id) or (match and match.get("Id"))
         if match and not (link and link.qbo_id) and match.get("Active") is False:
             if not (link and link.name_clash):
                 # an inactive QBO customer holds the name: it is not ours to revive (rule 3)
-                raise QboPayloadError(_("An inactive QuickBooks customer holds this name."), code="clash")
+                raise QboPayloadError(self.env._("An inactive QuickBooks customer holds this name."), code="clash")
             qbo_id = None
         if not qbo_id and not company.qbo_sync_customers:
-            raise QboPayloadError(_("No match in QuickBooks, and creating customers is switched off in the settings."),
+            raise QboPayloadError(self.env._("No match in QuickBooks, and creating customers is switched off in the settings."),
                                   code="no-match")
         payload = {"DisplayName": self._qbo_display_name(company, link)}
         commercial = self.commercial_partner_id
@@ -208,7 +208,7 @@ class ResPartner(models.Model):
         if self.vat:
             payload["PrimaryTaxIdentifier"] = self.vat[:40]
         if self.ref:
-            payload["Notes"] = _("Odoo reference: %(ref)s", ref=self.ref)
+            payload["Notes"] = self.env._("Odoo reference: %(ref)s", ref=self.ref)
         term_ref = self.with_company(company).property_payment_term_id.with_company(company).qbo_term_ref_id
         if term_ref:
             payload["SalesTermRef"] = {"value": term_ref.qbo_id}
@@ -222,9 +222,9 @@ class ResPartner(models.Model):
             parent_link = parent._qbo_links(company).get(parent.id)
             if not parent_link or not parent_link.qbo_id:
                 if parent.with_company(company).qbo_hub == "active":
-                    raise QboPayloadError(_("Waiting for the parent customer %(p)s to reach QuickBooks.", p=parent.name),
+                    raise QboPayloadError(self.env._("Waiting for the parent customer %(p)s to reach QuickBooks.", p=parent.name),
                                           code="defer")
-                problems.append(_("The parent customer %(p)s is not in the Financial Hub.", p=parent.name))
+                problems.append(self.env._("The parent customer %(p)s is not in the Financial Hub.", p=parent.name))
             else:
                 payload.update({"Job": True, "BillWithParent": True, "ParentRef": {"value": parent_link.qbo_id}})
         if problems:

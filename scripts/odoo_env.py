@@ -12,7 +12,7 @@ RUN_DIR = ROOT / ".run"
 
 
 def odoo_src():
-    return Path(os.environ.get("ODOO_SRC", "/opt/odoo"))
+    return Path(os.environ.get("ODOO_SRC") or (ROOT.parent / "shared" / "odoo-18"))
 
 
 def odoo_bin():

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..qbo import QBOError, quote
@@ -31,7 +31,7 @@ class AccountMoveQboLink(models.TransientModel):
 
     def _reopen(self):
         return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
-                "view_mode": "form", "target": "new", "name": _("Link a QuickBooks document")}
+                "view_mode": "form", "target": "new", "name": self.env._("Link a QuickBooks document")}
 
     def _customer_qbo_id(self):
         company = self.company_id
@@ -85,7 +85,7 @@ class AccountMoveQboLink(models.TransientModel):
                 "customer_qbo_id": (row.get("CustomerRef") or {}).get("value"),
                 "customer_name": (row.get("CustomerRef") or {}).get("name")})
                 for index, (_d, row, row_date, total) in enumerate(candidates)],
-            "message": _("%(count)s QuickBooks document(s) found, not linked yet.", count=len(candidates))})
+            "message": self.env._("%(count)s QuickBooks document(s) found, not linked yet.", count=len(candidates))})
         return self._reopen()
 
 
@@ -113,9 +113,9 @@ class AccountMoveQboLinkLine(models.TransientModel):
             warnings = []
             customer_id = line.wizard_id._customer_qbo_id()
             if line.customer_qbo_id != customer_id:
-                warnings.append(_("another customer (%(c)s)", c=line.customer_name or line.customer_qbo_id))
+                warnings.append(self.env._("another customer (%(c)s)", c=line.customer_name or line.customer_qbo_id))
             if move.currency_id.compare_amounts(line.amount, move.amount_total):
-                warnings.append(_("another total (%(q).2f instead of %(o).2f)", q=line.amount, o=move.amount_total))
+                warnings.append(self.env._("another total (%(q).2f instead of %(o).2f)", q=line.amount, o=move.amount_total))
             line.warning = ", ".join(warnings) or False
 
     def action_link(self):
@@ -127,7 +127,7 @@ class AccountMoveQboLinkLine(models.TransientModel):
         other = Link.search([("company_id", "=", company.id), ("res_model", "=", "account.move"),
                              ("qbo_id", "=", self.qbo_id), ("res_id", "!=", move.id)], limit=1)
         if other:
-            raise UserError(_("QuickBooks %(entity)s %(doc)s is already linked to %(name)s.", entity=wizard.entity,
+            raise UserError(self.env._("QuickBooks %(entity)s %(doc)s is already linked to %(name)s.", entity=wizard.entity,
                               doc=self.doc_number or self.qbo_id, name=other.record_name))
         vals = {"qbo_id": self.qbo_id, "qbo_sync_token": self.qbo_sync_token, "qbo_doc_number": self.doc_number,
                 "state": "synced", "error_code": False, "error_message": False, "last_sync": fields.Datetime.now()}
@@ -138,7 +138,7 @@ class AccountMoveQboLinkLine(models.TransientModel):
             link.write(vals)
         else:
             Link.create(dict(vals, company_id=company.id, res_model="account.move", res_id=move.id))
-        move._message_log(body=_("Linked to QuickBooks %(entity)s %(doc)s (id %(id)s).", entity=wizard.entity,
+        move._message_log(body=self.env._("Linked to QuickBooks %(entity)s %(doc)s (id %(id)s).", entity=wizard.entity,
                                  doc=self.doc_number or "-", id=self.qbo_id))
         move.invalidate_recordset(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url", "qbo_doc_number"])
         return {"type": "ir.actions.act_window_close"}
