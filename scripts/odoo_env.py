@@ -57,5 +57,13 @@ def odoo_command(db, *extra, http_port=None, subcommand=None):
     return cmd + list(extra)
 
 
+def db_has_addon(db):
+    """True when database `db` exists and has this addon installed."""
+    proc = subprocess.run(["psql", "-d", db, "-tAc",
+                           f"SELECT 1 FROM ir_module_module WHERE name = '{ADDON}' AND state = 'installed'"],
+                          capture_output=True, text=True, check=False)
+    return proc.returncode == 0 and proc.stdout.strip() == "1"
+
+
 def drop_db(db):
     subprocess.run(["dropdb", "--if-exists", db], check=False, stderr=subprocess.DEVNULL)

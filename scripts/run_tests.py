@@ -87,13 +87,16 @@ def ensure_chromium():
     return "no chromium on this machine (apt-get install chromium as root): the browser tours were skipped"
 
 
-def run_odoo(suite, db, install):
+def run_odoo(suite, db, install, tags=None, update=False):
     log_path = odoo_env.RUN_DIR / f"{suite}.log"
-    tags = f"{TOUR_TAG}/{odoo_env.ADDON}" if suite == "tours" else f"/{odoo_env.ADDON},-{TOUR_TAG}"
+    if not tags:
+        tags = f"{TOUR_TAG}/{odoo_env.ADDON}" if suite == "tours" else f"/{odoo_env.ADDON},-{TOUR_TAG}"
     extra = ["--test-enable", "--test-tags", tags, "--stop-after-init", "--log-level", "info",
              "--logfile", str(log_path)]
     if install:
         extra[:0] = ["-i", odoo_env.ADDON]
+    elif update:
+        extra[:0] = ["-u", odoo_env.ADDON]
     cmd = odoo_env.odoo_command(db, *extra)
     log_path.unlink(missing_ok=True)
     started = time.time()
@@ -124,6 +127,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--suite", choices=["unit", "odoo", "tours", "all"], default="all")
     parser.add_argument("--keep-db", action="store_true", default=bool(os.environ.get("KEEP_DB")))
+    parser.add_argument("--db", help="reuse (or create and keep) this database: the addon is updated, not "
+                        "installed afresh, so a run of one class takes seconds (development only)")
+    parser.add_argument("--tags", help="Odoo --test-tags, e.g. /qbo_financial_hub:TestSyncCustomers "
+                        "(development only; with --suite odoo or tours)")
     args = parser.parse_args()
     summary, notes = [], []
 
@@ -141,9 +148,11 @@ def main():
             summary.append(line(suite, 0, 0, count_odoo_tests(tour=suite == "tours")))
     elif odoo_suites:
         odoo_env.ensure_postgres()
-        db = f"qbo_test_{int(time.time())}_{os.getpid()}"
+        db = args.db or f"qbo_test_{int(time.time())}_{os.getpid()}"
+        if args.db:
+            args.keep_db = True
         try:
-            installed = False
+            installed = bool(args.db) and odoo_env.db_has_addon(args.db)
             for suite in odoo_suites:
                 if suite == "tours" and not count_odoo_tests(tour=True):
                     summary.append(line("tours", 0, 0, 0))
@@ -154,7 +163,8 @@ def main():
                     summary.append(line("tours", 0, 0, count_odoo_tests(tour=True)))
                     notes.append(f"tours: {no_browser}")
                     continue
-                passed, failed, skipped, note = run_odoo(suite, db, install=not installed)
+                passed, failed, skipped, note = run_odoo(suite, db, install=not installed, tags=args.tags,
+                                                         update=bool(args.db))
                 installed = True
                 summary.append(line(suite, passed, failed, skipped))
                 if note:
