@@ -10,6 +10,7 @@ from .errors import (QBOError, business, inactive_ref, not_found_ref, query_erro
                      too_long, unsupported)
 from .money import ZERO, money, num, out
 from .seed import seed_company
+from . import tax
 
 _log = logging.getLogger("qbo_simulator")
 
@@ -276,6 +277,8 @@ class Company:
         if _truthy(body.get("sparse")):
             rec = copy.deepcopy(old)
             rec.update(incoming)
+            if entity in SALES_FORMS and "TxnTaxDetail" not in incoming:
+                rec["TxnTaxDetail"] = tax.carry_over(old.get("TxnTaxDetail") or {})
         else:
             rec = incoming
         rec["Id"] = old["Id"]
@@ -565,7 +568,7 @@ class Company:
                 continue
             line = dict(line, Id=str(index), LineNum=index)
             if kind == "SalesItemLineDetail":
-                amount = self._item_line(line, index)
+                amount = self._item_line(rec, line, index)
                 items.append([line, amount])
                 pending.append(items[-1])
             elif kind == "DiscountLineDetail":
@@ -594,7 +597,7 @@ class Company:
         rec["Line"] = lines
         return [(entry[0], entry[1] - sum(entry[2:], ZERO)) for entry in items], discount
 
-    def _item_line(self, line, index):
+    def _item_line(self, rec, line, index):
         detail = dict(line.get("SalesItemLineDetail") or {})
         element = "Line.SalesItemLineDetail.ItemRef"
         item = self.check_ref(detail.get("ItemRef"), "Item", element)
@@ -602,18 +605,18 @@ class Company:
         qty = num(detail.get("Qty"), "Qty")
         price = num(detail.get("UnitPrice"), "UnitPrice")
         amount = num(line.get("Amount"), "Amount")
+        code = _ref_id(detail.get("TaxCodeRef"))
         if qty and price is not None:
             amount = money(qty * price)
         elif amount is not None:
             amount = money(amount)
         elif price is not None:
             qty, amount = Decimal(1), money(price)
-        else:
+        elif (amount := tax.inclusive_net(self, rec, detail, code)) is None:
             raise required("Line.Amount", "Line")
         for key, value in (("Qty", qty), ("UnitPrice", price)):
             if value is not None:
                 detail[key] = out(value)
-        code = _ref_id(detail.get("TaxCodeRef"))
         if self.us:
             code = code or "NON"
             if code not in ("TAX", "NON"):
@@ -627,69 +630,9 @@ class Company:
         line["Amount"] = out(amount)
         return amount
 
-    def _rates(self, code_id):
-        code = self.data["TaxCode"].get(code_id) or {}
-        rates = []
-        for det in code.get("SalesTaxRateList", {}).get("TaxRateDetail", []):
-            rate = self.data["TaxRate"].get(_ref_id(det.get("TaxRateRef")))
-            if rate:
-                rates.append(rate)
-        return rates
-
     def _totals(self, rec, cust):
         nets, discount = self._sales_lines(rec)
-        inclusive = False
-        by_rate = {}  # rate id -> [base, tax] unrounded
-        detail = dict(rec.get("TxnTaxDetail") or {})
-        if self.us:
-            rec.pop("GlobalTaxCalculation", None)
-            code_id = _ref_id(detail.get("TxnTaxCodeRef"))
-            rates = []
-            if code_id is not None:
-                code = self.check_ref(code_id, "TaxCode", "TxnTaxDetail.TxnTaxCodeRef")
-                detail["TxnTaxCodeRef"] = {"value": code["Id"], "name": code["Name"]}
-                rates = self._rates(code_id)
-            base = sum((net for line, net in nets
-                        if line["SalesItemLineDetail"]["TaxCodeRef"]["value"] == "TAX"), ZERO)
-            for rate in rates:
-                by_rate[rate["Id"]] = [base, base * num(rate["RateValue"]) / 100]
-            net_total = sum((net for line, net in nets), ZERO)
-        else:
-            mode = rec.get("GlobalTaxCalculation") or "TaxExcluded"
-            if mode not in ("TaxExcluded", "TaxInclusive", "NotApplicable"):
-                raise business("Business Validation Error: Invalid GlobalTaxCalculation %s." % mode,
-                               "GlobalTaxCalculation")
-            rec["GlobalTaxCalculation"] = mode
-            inclusive = mode == "TaxInclusive"
-            net_total = ZERO
-            for line, net in nets:
-                rates = self._rates(line["SalesItemLineDetail"]["TaxCodeRef"]["value"])
-                total_pct = sum((num(r["RateValue"]) for r in rates), ZERO)
-                if inclusive:
-                    line["SalesItemLineDetail"]["TaxInclusiveAmt"] = line["Amount"]
-                    net = net / (1 + total_pct / 100)
-                net_total += net
-                for rate in rates:
-                    entry = by_rate.setdefault(rate["Id"], [ZERO, ZERO])
-                    entry[0] += net
-                    entry[1] += net * num(rate["RateValue"]) / 100
-        total_tax = money(sum((v[1] for v in by_rate.values()), ZERO))
-        tax_lines, booked = [], ZERO
-        for position, (rate_id, (base, tax)) in enumerate(sorted(by_rate.items())):
-            amount = money(tax) if position < len(by_rate) - 1 else total_tax - booked
-            booked += amount
-            rate = self.data["TaxRate"][rate_id]
-            tax_lines.append({"Amount": out(amount), "DetailType": "TaxLineDetail",
-                              "TaxLineDetail": {"TaxRateRef": {"value": rate_id, "name": rate["Name"]},
-                                                "PercentBased": True, "TaxPercent": rate["RateValue"],
-                                                "NetAmountTaxable": out(money(base))}})
-        detail["TotalTax"] = out(total_tax)
-        detail["TaxLine"] = tax_lines
-        rec["TxnTaxDetail"] = detail
-        total = money(net_total + total_tax)
-        rec["TotalAmt"] = out(total)
-        rec["HomeTotalAmt"] = out(money(total * num(rec["ExchangeRate"])))
-        rec["ApplyTaxAfterDiscount"] = True
+        tax.compute(self, rec, nets)
 
     def _payment(self, rec, old):
         cust = self._txn_header("Payment", rec, old)
