@@ -19,6 +19,9 @@ def build_parser():
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
     parser.add_argument("--redirect-uri", action="append", help="registered redirect URI (repeatable)")
+    parser.add_argument("--realms", type=int, default=2,
+                        help="seeded companies: the US and Canadian ones, then copies of them with their own "
+                             "realm ids (9130350000000003, ...) and names")
     parser.add_argument("--no-limits", action="store_true", help="switch Intuit's throttling limits off")
     parser.add_argument("--per-minute", type=int, default=500)
     parser.add_argument("--concurrent", type=int, default=10)
@@ -40,7 +43,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sim = Simulator(host=args.host, port=args.port, data_file=args.data, latency_ms=args.latency_ms,
-                    time_scale=args.time_scale, limits=not args.no_limits)
+                    time_scale=args.time_scale, limits=not args.no_limits, realms=args.realms)
     sim.register_app(args.client_id, args.client_secret, args.redirect_uri or DEFAULT_REDIRECT_URIS)
     if not args.no_limits:
         sim.set_limits(args.per_minute, args.concurrent, args.batch_per_minute, args.batch_items)

@@ -1,7 +1,35 @@
-"""The two seeded companies: a US one and a Canadian one."""
+"""The seeded companies: a US one and a Canadian one, and with ``--realms N`` more copies of them.
+
+Realm ``9130350000000000 + k`` (k = 1, 2, 3, ...) is a copy of the US company when k is odd and
+of the Canadian one when k is even; the first two are the US and Canadian companies themselves,
+the others have their own realm id and a company name that carries k.
+"""
 
 US_REALM = "9130350000000001"
 CA_REALM = "9130350000000002"
+REALM_BASE = 9130350000000000
+
+
+def realm_ids(count=2):
+    """The realm ids of the first `count` seeded companies (never fewer than the two originals)."""
+    return [str(REALM_BASE + k) for k in range(1, max(int(count), 2) + 1)]
+
+
+def realm_number(realm):
+    """k for a seeded realm id, None for any other realm."""
+    realm = str(realm)
+    if not realm.isdigit() or not 0 < int(realm) - REALM_BASE < 10 ** 6:
+        return None
+    return int(realm) - REALM_BASE
+
+
+def company_name(realm):
+    k = realm_number(realm)
+    if k is None:
+        return None
+    if k <= 2:
+        return COMPANY_NAMES[realm]
+    return "Sim US Company %d" % k if k % 2 else "Sim Canada Company %d" % k
 
 
 def _ref(value, name=None):
@@ -130,11 +158,15 @@ def _company(realm, name, country, addr):
 
 def seed_company(realm):
     """Return {entity: [records]} for one seeded realm (records without MetaData/SyncToken)."""
-    us = realm == US_REALM
+    k = realm_number(realm)
+    if k is None:
+        raise KeyError("not a seeded realm: %r" % (realm,))
+    us = k % 2 == 1
+    name = company_name(realm)
     if us:
         addr = {"Line1": "2500 Garcia Ave", "City": "Mountain View", "CountrySubDivisionCode": "CA",
                 "PostalCode": "94043", "Country": "US"}
-        info, prefs = _company(realm, "Sim US Company (Demo Co.)", "US", addr)
+        info, prefs = _company(realm, name, "US", addr)
         rates = [_rate("1", "California State", 6), _rate("2", "Alameda County", 2.25, "2"),
                  _rate("3", "New York City", 8.875, "3")]
         codes = [_code("TAX", "TAX", [], rates, group=False), _code("NON", "NON", [], rates, False, False),
@@ -142,7 +174,7 @@ def seed_company(realm):
     else:
         addr = {"Line1": "100 King St W", "City": "Toronto", "CountrySubDivisionCode": "ON",
                 "PostalCode": "M5X 1A9", "Country": "CA"}
-        info, prefs = _company(realm, "Sim Canada Company", "CA", addr)
+        info, prefs = _company(realm, name, "CA", addr)
         rates = [_rate("1", "GST", 5), _rate("2", "HST ON", 13), _rate("3", "PST BC", 7, "2"),
                  _rate("4", "Exempt", 0), _rate("5", "Zero-rated", 0)]
         codes = [_code("3", "GST", ["1"], rates), _code("4", "HST ON", ["2"], rates),

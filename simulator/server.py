@@ -17,7 +17,7 @@ from .clock import Clock
 from .errors import QBOError, auth_body, business, system_error, throttle_error, throttle_xml, unsupported
 from .limits import (DEFAULT_LIMITS, Counters, FaultPlan, IdempotencyCache, RateLimiter, Throttled)
 from .oauth import DEFAULT_CLIENT_ID, OAuth, OAuthError
-from .seed import CA_REALM, COMPANY_NAMES, US_REALM
+from .seed import US_REALM, company_name, realm_ids, realm_number
 from .store import BY_LOWER, FAMILY, Company
 
 _log = logging.getLogger("qbo_simulator")
@@ -97,14 +97,15 @@ class _Server(ThreadingHTTPServer):
 
 class Simulator:
     def __init__(self, host="127.0.0.1", port=0, data_file=None, latency_ms=0, time_scale=1.0, limits=True,
-                 autosave_s=30.0):
+                 autosave_s=30.0, realms=2):
         self.host, self.port = host, port
         self.data_file = data_file
         self.autosave_s = autosave_s
         self._stopping = threading.Event()
         self.latency_ms = float(latency_ms or 0)
         self.clock = Clock(time_scale)
-        self.companies = {realm: Company(realm, self.clock) for realm in (US_REALM, CA_REALM)}
+        # the US and Canadian companies, and with realms=N (--realms N) copies of them up to N
+        self.companies = {realm: Company(realm, self.clock) for realm in realm_ids(realms)}
         self.oauth = OAuth(self.clock)
         self.limiter = RateLimiter(self.clock)
         self.counters_ = Counters()
@@ -218,7 +219,7 @@ class Simulator:
         self.oauth.revoke_realm(realm_id)
 
     def company_names(self):
-        return [(realm, self.companies[realm].info.get("CompanyName", COMPANY_NAMES.get(realm)))
+        return [(realm, self.companies[realm].info.get("CompanyName", company_name(realm)))
                 for realm in self.companies]
 
     def request_log(self):
@@ -254,6 +255,8 @@ class Simulator:
         with open(path, encoding="utf-8") as handle:
             state = json.load(handle)
         for realm, company_state in state.get("companies", {}).items():
+            if realm not in self.companies and realm_number(realm) is not None:
+                self.companies[realm] = Company(realm, self.clock)   # saved by a run with more --realms
             if realm in self.companies:
                 self.companies[realm].load(company_state)
         self.oauth.load(state.get("oauth", {}))
@@ -608,6 +611,8 @@ class Simulator:
             if method == "GET":
                 return self.limiter.config
             self.limiter.configure(**data)
+        elif action == "realms":
+            return [{"realm_id": r, "name": name} for r, name in self.company_names()]
         elif action == "counters":
             return self.counters(realm or None)
         elif action == "entities":
