@@ -27,11 +27,11 @@ from datetime import datetime, timedelta
 
 from psycopg2.extras import execute_values
 
-from odoo import SUPERUSER_ID, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..qbo import AuthenticationError, DuplicateNameError, QBOError, RevokedError, StaleObjectError
-from .qbo_rate import PgRateLimiter
+from .qbo_drain import Chunk, Lane, send_batch, send_singles
 from .qbo_sync_mixin import QboPayloadError, in_queries
 
 _logger = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ MAX_ATTEMPTS = 10
 CHUNK_SIZE = 600          # jobs claimed at once: 20 batches of 30
 LEASE = timedelta(minutes=10)   # a 'sending' job older than this belonged to a dead worker
 CRON_TIME_BUDGET = 60     # seconds a cron run drains before handing over (limit_time_real is 120 s)
+BATCH_ITEMS = 30          # writes in one /batch request
+SINGLES_UP_TO = 5         # a claim of this many jobs or fewer is sent one request per job
 
 
 class QboJob(models.Model):
@@ -98,6 +100,10 @@ class QboJob(models.Model):
             CREATE TABLE IF NOT EXISTS qbo_rate_log (
                 realm varchar NOT NULL, kind varchar NOT NULL, sent_at timestamptz NOT NULL);
             CREATE INDEX IF NOT EXISTS qbo_rate_log_index ON qbo_rate_log (realm, kind, sent_at DESC);
+            CREATE INDEX IF NOT EXISTS qbo_job_next_index ON qbo_job (company_id, next_attempt_at) WHERE state = 'pending';
+            CREATE TABLE IF NOT EXISTS qbo_turn (
+                company_id integer PRIMARY KEY REFERENCES res_company(id) ON DELETE CASCADE,
+                last_turn timestamptz NOT NULL);
         """)
 
     @api.depends("res_model", "res_id")
@@ -151,12 +157,12 @@ class QboJob(models.Model):
     # ==================================================================================
     @api.model
     def _cron_process(self, time_budget=CRON_TIME_BUDGET):
-        deadline = time.monotonic() + time_budget
-        done = 0
-        self.env.cr.execute("""SELECT DISTINCT company_id FROM qbo_job
-                                WHERE state IN ('pending', 'sending') AND next_attempt_at <= clock_timestamp() at time zone 'UTC'""")
-        for (company_id,) in self.env.cr.fetchall():
-            done += self._qbo_process_company(company_id, deadline)
+        """One cron worker's run: turns between the companies with ready jobs, on the realms no
+        other worker holds (see qbo_drain.py). Every cron of this model running this method is
+        a worker of its own; when more realms are ready than this one takes, the others are
+        woken up."""
+        self._qbo_wake_other_workers()
+        done = Lane(self.env, time.monotonic() + time_budget, CHUNK_SIZE, LEASE).run()
         self.env.cr.execute("""SELECT count(*) FILTER (WHERE next_attempt_at <= clock_timestamp() at time zone 'UTC'),
                                       min(next_attempt_at)
                                  FROM qbo_job j JOIN res_company c ON c.id = j.company_id
@@ -169,60 +175,62 @@ class QboJob(models.Model):
         return done
 
     @api.model
+    def _qbo_wake_other_workers(self):
+        """Trigger the other queue crons when jobs of more than one realm are ready."""
+        self.env.cr.execute("""SELECT count(DISTINCT c.qbo_realm_id) FROM res_company c
+                                WHERE c.qbo_enabled AND c.qbo_state = 'connected'
+                                  AND EXISTS (SELECT 1 FROM qbo_job j WHERE j.company_id = c.id AND j.state = 'pending'
+                                                 AND j.next_attempt_at <= clock_timestamp() at time zone 'UTC')""")
+        if self.env.cr.fetchone()[0] < 2:
+            return
+        crons = self.env["ir.cron"].sudo().search([("model_id.model", "=", self._name),
+                                                   ("code", "=like", "%_cron_process()%"),
+                                                   ("id", "!=", self.env.context.get("cron_id") or 0)])
+        for cron in crons:
+            cron._trigger()
+
+    @api.model
     def _qbo_process_company(self, company_id, deadline=None, chunk_size=CHUNK_SIZE, client_options=None):
-        """Drain the queue of one company until it is empty or `deadline` (monotonic) passes.
+        """Drain the queue of one company until it is empty or `deadline` (monotonic) passes,
+        as a cron worker does (nothing when another worker holds its realm).
         Returns the number of jobs finished (done or error)."""
         deadline = deadline or time.monotonic() + CRON_TIME_BUDGET
-        finished = 0
-        registry = self.env.registry
-        # every query goes through cursors of its own: this may run in several threads at once
-        with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env["res.company"].browse(company_id)
-            if not (company.qbo_enabled and company.qbo_state == "connected" and company.qbo_realm_id):
-                return 0
-            realm = company.qbo_realm_id
-            budgets = env["qbo.job"]._qbo_budgets()
-        limiter = PgRateLimiter(registry.db_name, realm, budgets=budgets)
-        session = None
-        try:
-            while time.monotonic() < deadline:
-                with registry.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    jobs = env["qbo.job"]._qbo_claim(company_id, chunk_size)
-                    if not jobs:
-                        break
-                    company = env["res.company"].browse(company_id).with_company(company_id)
-                    try:
-                        options = dict(client_options or {})
-                        client = company._qbo_client(rate_limiter=limiter, max_retry_after=120,
-                                                     session=session, **options)
-                        session = client.session
-                    except (QBOError, UserError) as exc:
-                        jobs._qbo_release(exc, count_attempt=False)
-                        cr.commit()
-                        break
-                    finished += jobs._qbo_send(company, client)
-                    cr.commit()
-                    if company.qbo_state != "connected":
-                        break
-        finally:
-            limiter.close()
-            if session is not None:
-                session.close()
-        return finished
+        return Lane(self.env, deadline, chunk_size, LEASE, company_ids=[company_id],
+                    client_options=client_options).run()
 
     @api.model
     def _qbo_budgets(self):
         get = self.env["ir.config_parameter"].sudo().get_param
         return {"request": int(get("qbo_financial_hub.requests_per_minute", 500)),
-                "batch": int(get("qbo_financial_hub.batches_per_minute", 40))}
+                "batch": int(get("qbo_financial_hub.batches_per_minute", 40)),
+                "concurrent": int(get("qbo_financial_hub.concurrent_requests", 10))}
+
+    @api.model
+    def _qbo_single_share(self):
+        """The share of a chunk's writes sent one per request beside its /batch requests: what
+        the minute's requests left after its batches can carry (460 of 1,660 writes with
+        Intuit's 500 requests and 40 batches of 30)."""
+        budgets = self._qbo_budgets()
+        spare = max(budgets["request"] - budgets["batch"], 0)
+        return spare / (spare + BATCH_ITEMS * budgets["batch"]) if spare else 0.0
+
+    @api.model
+    def _qbo_single_writes(self):
+        """System parameter qbo_financial_hub.single_writes (default on): "0" sends every create
+        and update in /batch requests (fewest requests per record, about 1,170 writes a minute
+        per QuickBooks company at most)."""
+        value = self.env["ir.config_parameter"].sudo().get_param("qbo_financial_hub.single_writes", "1")
+        return value.strip().lower() not in ("0", "false", "no", "off")
 
     @api.model
     def _qbo_claim(self, company_id, limit):
-        """Take ready jobs of the lowest pending level for this worker, committed as
-        'sending'. Jobs of a dead worker (lease expired) are taken back with their batch
-        reference, so their re-send replays the same requestids."""
+        """Take ready jobs of the lowest level not finished yet (pending or being sent) for
+        this worker, committed as 'sending'. Jobs of a dead worker (lease expired) are taken
+        back with their batch reference, so their re-send replays the same requestids.
+
+        The claim decides which jobs go in /batch requests and which go one per request
+        (their batch reference ends with 's'): all of them in a claim of a few jobs, else the
+        newest by `_qbo_single_share`. The decision is stored, so a re-send is the same."""
         cr = self.env.cr
         cr.execute("""
             SELECT id, batch_ref FROM qbo_job
@@ -236,19 +244,26 @@ class QboJob(models.Model):
             cr.execute("UPDATE qbo_job SET sent_at = now() at time zone 'UTC' WHERE id IN %s", [tuple(ids)])
         else:
             batch_ref = uuid.uuid4().hex[:24]
+            # jobs being sent hold their level back too: a later level waits until they are in
             cr.execute("""
-                WITH ready AS (
+                WITH taken AS (
                     SELECT id FROM qbo_job
                      WHERE company_id = %(c)s AND state = 'pending' AND next_attempt_at <= clock_timestamp() at time zone 'UTC'
                        AND level = (SELECT min(level) FROM qbo_job
-                                     WHERE company_id = %(c)s AND state = 'pending'
-                                       AND next_attempt_at <= clock_timestamp() at time zone 'UTC')
-                     ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
-                UPDATE qbo_job j SET state = 'sending', attempts = j.attempts + 1, batch_ref = %(ref)s,
+                                     WHERE company_id = %(c)s AND (state = 'sending' OR (state = 'pending'
+                                       AND next_attempt_at <= clock_timestamp() at time zone 'UTC')))
+                     ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED),
+                ready AS (SELECT id, row_number() OVER (ORDER BY id) AS n, count(*) OVER () AS total FROM taken)
+                UPDATE qbo_job j SET state = 'sending', attempts = j.attempts + 1,
+                                     batch_ref = CASE WHEN ready.total <= %(few)s
+                                                        OR ready.n > ready.total - round(ready.total * %(share)s)
+                                                      THEN %(ref)s || 's' ELSE %(ref)s END,
                                      sent_at = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
                   FROM ready WHERE j.id = ready.id
                 RETURNING j.id
-            """, {"c": company_id, "limit": limit, "ref": batch_ref})
+            """, {"c": company_id, "limit": limit, "ref": batch_ref,
+                  "few": SINGLES_UP_TO if self._qbo_single_writes() else 0,
+                  "share": self._qbo_single_share() if self._qbo_single_writes() else 0.0})
             ids = [r[0] for r in cr.fetchall()]
         cr.commit()
         self.invalidate_model()
@@ -257,23 +272,24 @@ class QboJob(models.Model):
     # ==================================================================================
     # send one claimed chunk
     # ==================================================================================
-    def _qbo_send(self, company, client):
-        """Build, send and apply the claimed jobs `self` (all of one company and level)."""
-        outcome = {}     # job id -> dict(state=..., ...)
-        items = []       # batch items, bId = job id
-        plans = {}       # job id -> (record, link, operation)
+    def _qbo_prepare(self, company, client):
+        """Build the claimed jobs `self` (all of one company and level): what can be known to
+        fail is decided, the QBO twins are looked up, the payloads built and split between
+        /batch items and single writes as the claim decided. Returns a Chunk to send, or None
+        when the chunk was given back as a whole (QuickBooks unreachable, connection revoked)."""
+        chunk = Chunk(company.id, company.qbo_realm_id, self.ids)
+        outcome = chunk.outcome
         # grouped by model and kind: a model may map to several QBO entities (an account.move is
         # an Invoice or a CreditMemo), and each group's lookup queries one entity
         by_model = defaultdict(lambda: self.browse())
         for job in self:
             by_model[(job.res_model, job.kind)] |= job
-        links_by_model = defaultdict(dict)
         try:
             groups = []
             for (res_model, _kind), jobs in sorted(by_model.items()):
                 records = self.env[res_model].with_company(company).browse(jobs.mapped("res_id")).exists()
                 links = records._qbo_links(company)
-                links_by_model[res_model].update(links)
+                chunk.links.setdefault(res_model, {}).update({rid: link.id for rid, link in links.items()})
                 missing = jobs.filtered(lambda j: j.res_id not in records.ids)
                 for job in missing:
                     outcome[job.id] = {"state": "cancelled", "message": self.env._("The record no longer exists.")}
@@ -286,52 +302,77 @@ class QboJob(models.Model):
                 records = records.browse([rid for rid in records.ids if rid not in doomed.mapped("res_id")])
                 groups.append((jobs - doomed, records, links))
             all_matches = self._qbo_lookup(company, client, [(records, links) for _jobs, records, links in groups])
-            for (jobs, records, links), matches in zip(groups, all_matches):
-                for job in jobs:
-                    record = records.browse(job.res_id)
-                    link = links.get(record.id)
-                    try:
-                        payload, operation = record._qbo_prepare_payload(company, link, matches.get(record.id))
-                    except QboPayloadError as exc:
-                        if exc.code in ("defer", "clash"):
-                            outcome[job.id] = {"state": exc.code, "message": "\n".join(exc.problems)}
-                        else:
-                            outcome[job.id] = {"state": "error", "code": exc.code, "message": "\n".join(exc.problems)}
-                        continue
-                    if payload is None:  # nothing to send (e.g. already in step)
-                        outcome[job.id] = {"state": "done", "entity": matches.get(record.id)}
-                        continue
-                    plans[job.id] = (record, operation, payload)
-                    if operation in ("create", "update"):
-                        items.append({"bId": str(job.id), "operation": operation, record._qbo_entity: payload})
-            batch_ref = self[:1].batch_ref or uuid.uuid4().hex[:24]
-            for job_id, (record, operation, payload) in plans.items():
-                if operation not in ("void", "delete"):
-                    continue
-                # rare (a cancelled invoice): sent on its own, with a requestid stored through batch_ref
-                try:
-                    entity = getattr(client, operation)(record._qbo_entity, payload["Id"], payload["SyncToken"],
-                                                        requestid=f"{batch_ref}-{job_id}")
-                    outcome[job_id] = {"state": "done", "entity": entity}
-                except (RevokedError, AuthenticationError):
-                    raise
-                except QBOError as exc:
-                    outcome[job_id] = self._qbo_classify(exc, plans[job_id])
-            if items:
-                for result in client.batch(items, requestid=batch_ref):
-                    job_id = int(result.bId)
-                    if result.ok:
-                        outcome[job_id] = {"state": "done", "entity": result.data}
-                    else:
-                        outcome[job_id] = self._qbo_classify(result.error, plans[job_id])
         except (RevokedError, AuthenticationError) as exc:
             self._qbo_release(exc, count_attempt=False)
             company.sudo().write({"qbo_state": "reconnect", "qbo_state_message": exc.user_message()})
-            return 0
+            return None
         except QBOError as exc:
             # the whole chunk failed (QBO down, throttled for long): retry it later
             self._qbo_release(exc, count_attempt=True)
-            return 0
+            return None
+        chunk.batch_ref = next((j.batch_ref for j in self if not (j.batch_ref or "").endswith("s")), None) \
+            or self[:1].batch_ref or uuid.uuid4().hex[:24]
+        for (jobs, records, links), matches in zip(groups, all_matches):
+            for job in jobs:
+                record = records.browse(job.res_id)
+                link = links.get(record.id)
+                try:
+                    payload, operation = record._qbo_prepare_payload(company, link, matches.get(record.id))
+                except QboPayloadError as exc:
+                    if exc.code in ("defer", "clash"):
+                        outcome[job.id] = {"state": exc.code, "message": "\n".join(exc.problems)}
+                    else:
+                        outcome[job.id] = {"state": "error", "code": exc.code, "message": "\n".join(exc.problems)}
+                    continue
+                if payload is None:  # nothing to send (e.g. already in step)
+                    outcome[job.id] = {"state": "done", "entity": matches.get(record.id)}
+                    continue
+                chunk.plans[job.id] = (job.res_model, record.id, operation, payload)
+                single = (job.batch_ref or "").endswith("s")
+                if operation in ("create", "update") and not single:
+                    chunk.batch_items.append({"bId": str(job.id), "operation": operation, record._qbo_entity: payload})
+                else:
+                    # void and delete (a cancelled invoice), and writes the claim sent alone: one
+                    # request each, with a requestid stored through the job's batch reference
+                    chunk.singles.append((job.id, record._qbo_entity, operation, payload,
+                                          f"{job.batch_ref or chunk.batch_ref}-{job.id}"))
+        return chunk
+
+    def _qbo_finish(self, company, chunk, refreshing_client):
+        """Apply what QuickBooks answered to the chunk's jobs `self`. Writes refused for an
+        expired access token are sent again, with the same requestids, by a client that
+        refreshes it (`refreshing_client(company)`); a revoked connection puts the company in
+        "Reconnect needed" and those jobs back in the queue."""
+        results = chunk.results
+        expired = {job_id for job_id, (_data, error) in results.items()
+                   if isinstance(error, AuthenticationError) and not isinstance(error, RevokedError)}
+        revoked = next((error for _data, error in results.values() if isinstance(error, RevokedError)), None)
+        if expired and not revoked:
+            try:
+                client = refreshing_client(company)
+                items = [item for item in chunk.batch_items if int(item["bId"]) in expired]
+                if items:   # the chunk's whole /batch sequence again: the same requestids per 30
+                    results.update(send_batch(client, chunk.batch_items, chunk.batch_ref))
+                results.update(send_singles(client, [s for s in chunk.singles if s[0] in expired]))
+            except QBOError as exc:
+                revoked = exc
+        revoked = revoked or next((error for _data, error in results.values()
+                                   if isinstance(error, AuthenticationError)), None)
+        if revoked:
+            company.sudo().write({"qbo_state": "reconnect", "qbo_state_message": revoked.user_message()})
+        outcome = dict(chunk.outcome)
+        for job_id, (data, error) in results.items():
+            if error is None:
+                outcome[job_id] = {"state": "done", "entity": data}
+            elif isinstance(error, AuthenticationError):
+                outcome[job_id] = {"state": "defer", "message": error.user_message()}
+            else:
+                res_model, res_id, operation, payload = chunk.plans[job_id]
+                record = self.env[res_model].with_company(company).browse(res_id)
+                outcome[job_id] = self._qbo_classify(error, (record, operation, payload))
+        Link = self.env["qbo.link"]
+        links = {link.id: link for link in Link.browse([lid for by_id in chunk.links.values() for lid in by_id.values()])}
+        links_by_model = {model: {rid: links[lid] for rid, lid in by_id.items()} for model, by_id in chunk.links.items()}
         return self._qbo_apply(company, outcome, links_by_model)
 
     def _qbo_lookup(self, company, client, groups):

@@ -166,7 +166,10 @@ class QBOClient:
                                 intuit_tid=resp.headers.get("intuit_tid"), retry_after=retry_after)
 
     def _attempt(self, method, path, params, headers, body, kind):
-        """One HTTP attempt: (response, None) or (None, TransientError) for network trouble."""
+        """One HTTP attempt: (response, None) or (None, TransientError) for network trouble.
+
+        ``rate_limiter.acquire(kind)`` runs before it and, when the limiter has one,
+        ``rate_limiter.release()`` once its answer is in (or lost): the in-flight count."""
         if self.rate_limiter is not None:
             self.rate_limiter.acquire(kind)
         headers = dict(headers, Authorization="Bearer %s" % self.access_token)
@@ -179,6 +182,10 @@ class QBOClient:
             code = "timeout" if isinstance(exc, requests.Timeout) else "connection"
             return None, TransientError("No answer from QuickBooks Online (%s: %s)"
                                         % (code, exc.__class__.__name__), code=code)
+        finally:
+            release = getattr(self.rate_limiter, "release", None)
+            if release is not None:
+                release()
         self._notify(method, path, resp.status_code, time.monotonic() - start, kind)
         return resp, None
 

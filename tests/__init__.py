@@ -6,3 +6,4 @@ from . import test_invoices
 from . import test_estimates
 from . import test_dashboard
 from . import test_tours
+from . import test_scale

@@ -1,0 +1,306 @@
+"""How a worker drains the queue: fair turns between companies, realms side by side, and
+writes sent one by one beside the batches.
+
+Odoo's cron workers (any number, on any number of Odoo servers sharing the database) are the
+engine; PostgreSQL holds everything they share:
+
+* **Realm claims.** A worker works a QuickBooks company (realm) only while it holds that
+  realm's advisory lock (a session lock on a connection of its own, so a dead worker's claim
+  dies with its connection); another worker skips a held realm and takes the next one. Two
+  cron workers therefore drain two realms at once, and one worker keeps several realms in
+  flight (their requests wait on their own budgets, in sender threads, not on each other).
+* **Fair turns.** A turn is one chunk. The next turn goes to the company whose last turn is
+  the oldest (``qbo_turn``, written when a chunk is claimed), among the companies with ready
+  jobs, so a company's small push waits at most one chunk of another company's backlog, and a
+  worker looks for new turns every second while its chunks are in flight.
+* **Budgets.** Every request reserves its slot in the realm's sliding-window budget and holds
+  one of its 10 in-flight slots (``qbo_rate.py``), whichever worker or thread sends it.
+
+A chunk goes through: claim, lookup and payloads (the worker's thread, Odoo's ORM), sends (a
+small pool of sender threads that only speak HTTP: one /batch sequence and a few sequences of
+single creates/updates, each with the requestid stored through the job's batch reference),
+then results applied and committed (the worker's thread again). While a chunk's requests are
+in flight the worker claims and prepares the next one, so the time spent in Odoo between two
+chunks does not leave the realm's budget idle.
+"""
+import logging
+import threading
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+import requests
+
+from odoo import SUPERUSER_ID, api, sql_db
+from odoo.exceptions import UserError
+
+from ..qbo import AuthenticationError, QBOClient, QBOError, TransientError
+from .qbo_rate import PgRateLimiter
+
+_logger = logging.getLogger(__name__)
+
+REALM_LOCK_SPACE = 0x51B1   # first key of the advisory locks that claim a realm for one worker
+SENDERS = 6                 # sender threads of one worker
+SINGLE_SEQUENCES = 2        # a chunk's single writes go in this many parallel sequences
+FLIGHTS = 4                 # chunks one worker has in flight at once
+FLIGHTS_PER_COMPANY = 2     # of which one company's (the next is prepared while one is sent)
+POLL = 1.0                  # seconds between two looks for a new turn while chunks are in flight
+MAX_RETRY_AFTER = 120       # a longer Retry-After gives the chunk back to the queue
+
+
+class Chunk:
+    """What travels from the worker's thread to the senders and back: plain data only."""
+
+    def __init__(self, company_id, realm, job_ids):
+        self.company_id = company_id
+        self.realm = realm
+        self.job_ids = job_ids
+        self.outcome = {}        # job id -> result dict, known before sending
+        self.plans = {}          # job id -> (res_model, res_id, operation, payload)
+        self.links = {}          # res_model -> {res_id: qbo.link id}
+        self.batch_items = []    # /batch items (bId = job id)
+        self.batch_ref = None    # base of the requestids of the /batch requests
+        self.singles = []        # (job id, entity, operation, payload, requestid)
+        self.base_url = None
+        self.access_token = None
+        self.results = {}        # job id -> (entity dict, None) or (None, QBOError)
+        self.futures = []
+
+    def done(self):
+        return all(future.done() for future in self.futures)
+
+
+def send_batch(client, items, requestid):
+    """The chunk's /batch requests in sequence: {job id: (entity, error)}."""
+    return {int(r.bId): (r.data, None) if r.ok else (None, r.error) for r in client.batch(items, requestid=requestid)}
+
+
+def send_singles(client, singles):
+    """One write per request: {job id: (entity, error)}. After an authentication failure the
+    rest is not sent (it would fail the same way) and carries that error."""
+    results, stop = {}, None
+    for job_id, entity, operation, payload, requestid in singles:
+        if stop is not None:
+            results[job_id] = (None, stop)
+            continue
+        try:
+            if operation == "create":
+                data = client.create(entity, payload, requestid=requestid)
+            elif operation == "update":
+                data = client.update(entity, payload, sparse=payload.get("sparse", False), requestid=requestid)
+            else:  # void, delete
+                data = getattr(client, operation)(entity, payload["Id"], payload["SyncToken"], requestid=requestid)
+            results[job_id] = (data, None)
+        except AuthenticationError as exc:
+            stop = exc
+            results[job_id] = (None, exc)
+        except QBOError as exc:
+            results[job_id] = (None, exc)
+    return results
+
+
+class Lane:
+    """One worker's drain (a cron run, or a call for one company), until `deadline`."""
+
+    def __init__(self, env, deadline, chunk_size, lease, company_ids=None, client_options=None):
+        self.registry = env.registry
+        self.dbname = env.registry.db_name
+        self.deadline = deadline
+        self.company_ids = list(company_ids) if company_ids else None
+        self.chunk_size = chunk_size
+        self.lease = lease
+        self.client_options = dict(client_options or {})
+        self.budgets = env["qbo.job"]._qbo_budgets()
+        self.finished = 0
+        self.flying = []
+        self.held = Counter()        # realm -> chunks of this lane in flight
+        self.company_flights = Counter()
+        self._lock_cr = None
+        self._pool = None
+        self._local = threading.local()
+        self._opened = []            # cursors and sessions of the sender threads
+        self._opened_lock = threading.Lock()
+        self._main = {}              # realm -> PgRateLimiter of the worker's thread
+        self._main_cr = None
+        self._session = None
+
+    # ------------------------------------------------------------------------------------
+    def run(self):
+        try:
+            while True:
+                if time.monotonic() < self.deadline and len(self.flying) < FLIGHTS and self._start_turn():
+                    continue
+                if not self.flying:
+                    break
+                more = time.monotonic() < self.deadline and len(self.flying) < FLIGHTS
+                self._land(timeout=POLL if more else None)
+        finally:
+            self._close()
+        return self.finished
+
+    # ------------------------------------------------------------------------------------
+    # turns and realm claims
+    # ------------------------------------------------------------------------------------
+    def _candidates(self, cr):
+        """Connected companies with jobs ready to go, the longest without a turn first."""
+        busy = [cid for cid, n in self.company_flights.items() if n >= FLIGHTS_PER_COMPANY]
+        cr.execute("""
+            SELECT c.id, c.qbo_realm_id FROM res_company c LEFT JOIN qbo_turn t ON t.company_id = c.id
+             WHERE c.qbo_enabled AND c.qbo_state = 'connected' AND c.qbo_realm_id IS NOT NULL
+               AND (%(only)s::int[] IS NULL OR c.id = ANY(%(only)s::int[]))
+               AND NOT c.id = ANY(%(busy)s::int[])
+               AND (EXISTS (SELECT 1 FROM qbo_job j WHERE j.company_id = c.id AND j.state = 'pending'
+                               AND j.next_attempt_at <= clock_timestamp() at time zone 'UTC')
+                    OR EXISTS (SELECT 1 FROM qbo_job j WHERE j.company_id = c.id AND j.state = 'sending'
+                                  AND j.sent_at < (now() at time zone 'UTC') - %(lease)s))
+             ORDER BY t.last_turn NULLS FIRST, c.id""",
+                   {"only": self.company_ids, "busy": busy, "lease": self.lease})
+        return cr.fetchall()
+
+    def _lock_realm(self, realm):
+        if self.held[realm]:
+            return True
+        if self._lock_cr is None:
+            self._lock_cr = sql_db.db_connect(self.dbname).cursor()
+        self._lock_cr.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", [REALM_LOCK_SPACE, realm])
+        taken = self._lock_cr.fetchone()[0]
+        self._lock_cr.commit()
+        return taken
+
+    def _unlock_realm(self, realm):
+        if not self.held[realm] and self._lock_cr is not None:
+            self._lock_cr.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", [REALM_LOCK_SPACE, realm])
+            self._lock_cr.commit()
+
+    def _start_turn(self):
+        """Claim and prepare one chunk of the next company in turn; False when none is ready."""
+        with self.registry.cursor() as cr:
+            candidates = self._candidates(cr)
+        for company_id, realm in candidates:
+            if not self._lock_realm(realm):
+                continue   # another worker drains this realm
+            chunk = None
+            try:
+                with self.registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    cr.execute("""INSERT INTO qbo_turn (company_id, last_turn) VALUES (%s, clock_timestamp())
+                                  ON CONFLICT (company_id) DO UPDATE SET last_turn = EXCLUDED.last_turn""",
+                               [company_id])
+                    jobs = env["qbo.job"]._qbo_claim(company_id, self.chunk_size)
+                    if not jobs:
+                        continue
+                    company = env["res.company"].browse(company_id).with_company(company_id)
+                    try:
+                        client = company._qbo_client(rate_limiter=self._main_limiter(realm),
+                                                     max_retry_after=MAX_RETRY_AFTER, session=self._main_session(),
+                                                     **self.client_options)
+                    except (QBOError, UserError) as exc:
+                        jobs._qbo_release(exc, count_attempt=False)
+                        cr.commit()
+                        return True
+                    chunk = jobs._qbo_prepare(company, client)
+                    cr.commit()
+                    if chunk is None:
+                        return True   # the chunk was given back as a whole (QuickBooks unreachable...)
+                    chunk.base_url, chunk.access_token = client.base_url, client.access_token
+            finally:
+                if chunk is None:
+                    self._unlock_realm(realm)
+            self.held[realm] += 1
+            self.company_flights[company_id] += 1
+            self._dispatch(chunk)
+            self.flying.append(chunk)
+            return True
+        return False
+
+    # ------------------------------------------------------------------------------------
+    # sends
+    # ------------------------------------------------------------------------------------
+    def _dispatch(self, chunk):
+        if not (chunk.batch_items or chunk.singles):
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="qbo-sender")
+        if chunk.batch_items:
+            chunk.futures.append(self._pool.submit(self._send, chunk, send_batch, chunk.batch_items, chunk.batch_ref))
+        for i in range(min(SINGLE_SEQUENCES, len(chunk.singles))):
+            chunk.futures.append(self._pool.submit(self._send, chunk, send_singles, chunk.singles[i::SINGLE_SEQUENCES]))
+
+    def _send(self, chunk, function, *args):
+        """In a sender thread: HTTP only, through the thread's own session and budget cursor.
+        Nothing of Odoo's ORM is touched here; a 401 is answered by the worker's thread."""
+        local = self._local
+        if getattr(local, "session", None) is None:
+            local.session = requests.Session()
+            local.cr = sql_db.db_connect(self.dbname).cursor()
+            local.limiters = {}
+            with self._opened_lock:
+                self._opened += [local.session, local.cr]
+        limiter = local.limiters.get(chunk.realm)
+        if limiter is None:
+            limiter = local.limiters[chunk.realm] = PgRateLimiter(self.dbname, chunk.realm, self.budgets,
+                                                                  cursor=lambda: local.cr)
+        client = QBOClient(chunk.realm, chunk.base_url, chunk.access_token, rate_limiter=limiter,
+                           session=local.session, max_retry_after=MAX_RETRY_AFTER, **self.client_options)
+        try:
+            return function(client, *args)
+        finally:
+            limiter.release()
+
+    def _land(self, timeout):
+        """Apply the results of the chunks whose sends are over (waiting up to `timeout`)."""
+        ready = [chunk for chunk in self.flying if chunk.done()]
+        if not ready:
+            wait([f for chunk in self.flying for f in chunk.futures], timeout=timeout, return_when=FIRST_COMPLETED)
+            ready = [chunk for chunk in self.flying if chunk.done()]
+        for chunk in ready:
+            self.flying.remove(chunk)
+            for future in chunk.futures:
+                try:
+                    chunk.results.update(future.result())
+                except Exception as exc:  # noqa: BLE001 - a sender crashed: its jobs are retried
+                    _logger.exception("QuickBooks sender failed")
+                    error = TransientError(f"The sender failed: {exc}", code="sender")
+                    for job_id, *_rest in chunk.singles:
+                        chunk.results.setdefault(job_id, (None, error))
+                    for item in chunk.batch_items:
+                        chunk.results.setdefault(int(item["bId"]), (None, error))
+            try:
+                with self.registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    company = env["res.company"].browse(chunk.company_id).with_company(chunk.company_id)
+                    jobs = env["qbo.job"].browse(chunk.job_ids)
+                    self.finished += jobs._qbo_finish(company, chunk, self._refreshing_client)
+                    cr.commit()
+            finally:
+                self.held[chunk.realm] -= 1
+                self.company_flights[chunk.company_id] -= 1
+                self._unlock_realm(chunk.realm)
+
+    def _refreshing_client(self, company):
+        """A client of the worker's thread that refreshes the token (after a sender's 401)."""
+        return company._qbo_client(rate_limiter=self._main_limiter(company.qbo_realm_id),
+                                   max_retry_after=MAX_RETRY_AFTER, session=self._main_session(),
+                                   **self.client_options)
+
+    # ------------------------------------------------------------------------------------
+    def _main_session(self):
+        if self._session is None:
+            self._session = requests.Session()
+        return self._session
+
+    def _main_limiter(self, realm):
+        if realm not in self._main:
+            if self._main_cr is None:
+                self._main_cr = sql_db.db_connect(self.dbname).cursor()
+            self._main[realm] = PgRateLimiter(self.dbname, realm, self.budgets, cursor=lambda: self._main_cr)
+        return self._main[realm]
+
+    def _close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        for limiter in self._main.values():
+            limiter.release()
+        for thing in self._opened + [self._main_cr, self._lock_cr, self._session]:
+            if thing is not None and not getattr(thing, "closed", False):
+                thing.close()   # closing the lock connection gives every realm claim back
