@@ -9,6 +9,7 @@ from . import query as qparser
 from .errors import (QBOError, business, inactive_ref, not_found_ref, query_error, required, stale,
                      too_long, unsupported)
 from .money import ZERO, money, num, out
+from .payments import PaymentRules
 from .seed import seed_company
 from . import tax
 
@@ -61,7 +62,7 @@ def _check_len(rec, field, limit):
         raise too_long(field, value, limit)
 
 
-class Company:
+class Company(PaymentRules):
     def __init__(self, realm, clock):
         self.realm = realm
         self.clock = clock
@@ -634,92 +635,15 @@ class Company:
         nets, discount = self._sales_lines(rec)
         tax.compute(self, rec, nets)
 
-    def _payment(self, rec, old):
-        cust = self._txn_header("Payment", rec, old)
-        total = num(rec.get("TotalAmt"), "TotalAmt")
-        if total is None:
-            raise required("TotalAmt")
-        total = money(total)
-        self._named_ref(rec, "DepositToAccountRef", "Account")
-        self._named_ref(rec, "PaymentMethodRef", "PaymentMethod")
-        applied = ZERO
-        lines = []
-        for line in rec.get("Line") or []:
-            amount = money(num(line.get("Amount"), "Line.Amount") or 0)
-            links = line.get("LinkedTxn") or []
-            for link in links:
-                txn_id = str(link.get("TxnId", ""))
-                inv = self.data["Invoice"].get(txn_id)
-                if inv is None:
-                    if txn_id in self.deleted["Invoice"]:
-                        raise inactive_ref("Line.LinkedTxn")
-                    raise not_found_ref("Invoice", txn_id, "Line.LinkedTxn")
-                if inv["CustomerRef"]["value"] != cust["Id"]:
-                    raise business("Business Validation Error: Invoice %s belongs to another customer." % txn_id,
-                                   "Line.LinkedTxn")
-                open_balance = self._open_balance(txn_id, exclude_payment=rec["Id"])
-                if amount > open_balance:
-                    raise business("Business Validation Error: The payment amount %s is more than the open "
-                                   "balance %s of invoice %s." % (amount, open_balance, txn_id), "Line.Amount")
-            applied += amount
-            lines.append(dict(line, Amount=out(amount), LinkedTxn=[
-                {"TxnId": str(link.get("TxnId")), "TxnType": link.get("TxnType", "Invoice")} for link in links]))
-        if applied > total:
-            raise business("Business Validation Error: The amount applied (%s) is more than the payment "
-                           "amount (%s)." % (applied, total), "TotalAmt")
-        rec["Line"] = lines
-        rec["TotalAmt"] = out(total)
-        rec["UnappliedAmt"] = out(total - applied)
-
-    def _paid(self, inv_id, exclude_payment=None):
-        paid = ZERO
-        for pid, pay in self.data["Payment"].items():
-            if pid == exclude_payment:
-                continue
-            for line in pay.get("Line", []):
-                if any(link["TxnId"] == inv_id and link.get("TxnType", "Invoice") == "Invoice"
-                       for link in line.get("LinkedTxn", [])):
-                    paid += money(num(line["Amount"]))
-        return paid
-
-    def _open_balance(self, inv_id, exclude_payment=None):
-        inv = self.data["Invoice"][inv_id]
-        return money(num(inv["TotalAmt"])) - self._paid(inv_id, exclude_payment)
-
     def _after_write(self, entity, rec, old=None):
         if entity == "Customer":
             self._refresh_children(rec)
-        elif entity == "Invoice":
-            if old is not None:
-                self._adjust_customer(old["CustomerRef"]["value"], -num(old.get("Balance", 0)))
-            if rec is not None:
-                self._refresh_invoice(rec, bump=False)
+        elif entity in ("Invoice", "CreditMemo"):
+            self._after_linked_write(entity, rec, old)
+            if entity == "Invoice" and rec is not None:
                 self._close_estimates(rec)
-                self._adjust_customer(rec["CustomerRef"]["value"], num(rec["Balance"]))
         elif entity == "Payment":
-            touched = set()
-            for pay in (old, rec):
-                for line in (pay or {}).get("Line", []):
-                    touched.update(link["TxnId"] for link in line.get("LinkedTxn", []))
-            for inv_id in sorted(touched):
-                inv = self.data["Invoice"].get(inv_id)
-                if inv is not None:
-                    before = num(inv.get("Balance", 0))
-                    self._refresh_invoice(inv, bump=True)
-                    self._adjust_customer(inv["CustomerRef"]["value"], num(inv["Balance"]) - before)
-
-    def _refresh_invoice(self, inv, bump):
-        inv_id = inv["Id"]
-        links = [{"TxnId": pid, "TxnType": "Payment"} for pid, pay in self.data["Payment"].items()
-                 if any(link["TxnId"] == inv_id for line in pay.get("Line", [])
-                        for link in line.get("LinkedTxn", []))]
-        links += [lt for lt in inv.get("LinkedTxn", []) if lt.get("TxnType") != "Payment"]
-        balance = out(self._open_balance(inv_id))
-        if bump and (inv.get("Balance") != balance or inv.get("LinkedTxn", []) != links):
-            self._bump(inv, copy.deepcopy(inv))
-        inv["Balance"], inv["LinkedTxn"] = balance, links
-        if "HomeTotalAmt" in inv:
-            inv["HomeBalance"] = out(money(num(balance) * num(inv.get("ExchangeRate", 1))))
+            self._after_payment_write(rec, old)
 
     def _adjust_customer(self, cust_id, delta):
         cust = self.data["Customer"].get(cust_id)
