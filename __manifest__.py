@@ -27,6 +27,7 @@
         "views/account_move_views.xml",
         "views/sale_order_views.xml",
         "views/qbo_dashboard_views.xml",
+        "views/qbo_payment_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["qbo_financial_hub/static/tests/tours/*.js"],

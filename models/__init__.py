@@ -16,3 +16,4 @@ from . import account_move
 from . import sale_order
 from . import res_partner_currency
 from . import qbo_dashboard
+from . import account_payment

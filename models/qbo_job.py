@@ -453,7 +453,10 @@ class QboJob(models.Model):
                 problem = record._qbo_check_result(company, entity) if entity else None
                 job_rows.append((job.id, "error" if problem else "done", job.attempts, now, entity.get("Id"),
                                  "mismatch" if problem else None, problem, now))
-                if link:
+                if link and entity.get("status") == "Deleted":
+                    # the QBO twin was deleted: the record is linked to nothing any more
+                    link_rows.append((link.id, None, None, None, None, "none", None, None, now, None))
+                elif link:
                     link_rows.append((link.id, entity.get("Id") or link.qbo_id or None, entity.get("SyncToken"),
                                       entity.get("DisplayName") or entity.get("Name") or link.qbo_name or None,
                                       entity.get("DocNumber") or link.qbo_doc_number or None,

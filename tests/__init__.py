@@ -7,3 +7,4 @@ from . import test_estimates
 from . import test_dashboard
 from . import test_tours
 from . import test_scale
+from . import test_payments

@@ -298,10 +298,8 @@ class TestInvoiceLink(QboInvoiceCase):
         self.assertEqual(self.remote(move)["DocNumber"], move.name)
 
 
-@tagged("post_install", "-at_install")
-class TestInvoicesCanada(QboSyncCase):
-    """A second Odoo company, in CAD, connected to the simulator's Canadian realm: a real tax
-    code on every line, several taxes on one invoice."""
+class QboCanadaCase(QboSyncCase):
+    """A second Odoo company, in CAD, connected to the simulator's Canadian realm."""
 
     @classmethod
     def setUpClass(cls):
@@ -348,6 +346,11 @@ class TestInvoicesCanada(QboSyncCase):
             "max_retries": 2, "sleep": lambda seconds: None})
         self.env.invalidate_all()
         return done
+
+
+@tagged("post_install", "-at_install")
+class TestInvoicesCanada(QboCanadaCase):
+    """A real tax code on every line, several taxes on one invoice."""
 
     def test_canadian_invoice_several_taxes_and_discount(self):
         move = self.ca_env["account.move"].create({
