@@ -28,6 +28,7 @@
         "views/sale_order_views.xml",
         "views/qbo_dashboard_views.xml",
         "views/qbo_payment_views.xml",
+        "views/qbo_reconciliation_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["qbo_financial_hub/static/tests/tours/*.js"],

@@ -17,3 +17,4 @@ from . import sale_order
 from . import res_partner_currency
 from . import qbo_dashboard
 from . import account_payment
+from . import qbo_reconciliation

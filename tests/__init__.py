@@ -8,3 +8,4 @@ from . import test_dashboard
 from . import test_tours
 from . import test_scale
 from . import test_payments
+from . import test_reconciliation
