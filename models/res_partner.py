@@ -64,7 +64,9 @@ class ResPartner(models.Model):
             self._qbo_enqueue(self.env.company)
         if TRACKED_FIELDS & vals.keys():
             for company in self._qbo_hub_companies():
-                partners = self.with_company(company).filtered(lambda p: p.qbo_hub == "active")
+                # a shared partner follows into every company where it is Active, including
+                # companies the editing user is not logged into (with_company would refuse them)
+                partners = self.sudo().with_company(company).filtered(lambda p: p.qbo_hub == "active")
                 # a delivery address is part of its parent's customer record (ShipAddr) too
                 parents = partners.filtered(lambda p: p.parent_id and p.type == "delivery").parent_id
                 (partners | parents.filtered(lambda p: p.qbo_hub == "active"))._qbo_enqueue(company)
@@ -76,8 +78,9 @@ class ResPartner(models.Model):
     def _qbo_enqueue(self, company=None, operation="push", trigger=True):
         """Only customers Active in the Financial Hub of a company that syncs are ever queued."""
         company = company or self.env.company
-        if company.sudo().qbo_enabled:
-            super(ResPartner, self._qbo_filter_pushable(company))._qbo_enqueue(company, operation, trigger)
+        if not company.sudo().qbo_enabled:
+            return None
+        return super(ResPartner, self._qbo_filter_pushable(company))._qbo_enqueue(company, operation, trigger)
 
     def _qbo_filter_pushable(self, company):
         return self.with_company(company).filtered(lambda p: p.qbo_hub == "active" and p._qbo_is_customer_shape())
