@@ -34,6 +34,4 @@
         "web.assets_tests": ["qbo_financial_hub/static/tests/tours/*.js"],
     },
     "images": ["static/description/dashboard.png"],
-    "installable": True,
-    "application": False,
 }

@@ -17,7 +17,8 @@ KINDS = {
 LATEST_ERRORS = 20
 
 
-class QboDashboard(models.TransientModel):
+# A dashboard, not a wizard: transient so that it stores no rows; it lives with the models it reads.
+class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-models
     _name = "qbo.dashboard"
     _description = "QuickBooks Online Financial Hub dashboard"
 

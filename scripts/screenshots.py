@@ -8,6 +8,7 @@ each page, waits for Odoo to finish drawing it and captures it.
 """
 import argparse
 import base64
+import contextlib
 import itertools
 import json
 import os
@@ -95,10 +96,8 @@ class Browser:
         path.write_bytes(base64.b64decode(data))
 
     def close(self):
-        try:
+        with contextlib.suppress(Exception):  # closing anyway
             self.ws.close()
-        except Exception:  # noqa: BLE001 - closing anyway
-            pass
         self.proc.terminate()
         try:
             self.proc.wait(10)
@@ -139,11 +138,9 @@ def main():
     partner = rpc(session, odoo, "res.partner", "search_read",
                   [[("qbo_state", "=", "synced"), ("is_company", "=", True)]], {"fields": ["id"], "limit": 1})
     invoice = []
-    try:
+    with contextlib.suppress(RuntimeError):  # no invoice sync in this version
         invoice = rpc(session, odoo, "account.move", "search_read",
                       [[("move_type", "=", "out_invoice"), ("qbo_state", "=", "synced")]], {"fields": ["id"], "limit": 1})
-    except RuntimeError:
-        pass  # no invoice sync in this version
     pages = [
         ("settings", f"{odoo}/odoo/action-account.action_account_config",
          "document.querySelector('.o_setting_container, .o_settings_container, .settings')", None),
