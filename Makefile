@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 ODOO_SRC ?=
 export ODOO_SRC
 
-.PHONY: test unit odoo demo chaos bench venv clean
+.PHONY: test unit odoo tours regression lint demo chaos bench venv clean
 
 venv: $(VENV)/.installed
 
@@ -24,6 +24,15 @@ unit: venv
 
 odoo: venv
 	@$(PY) scripts/run_tests.py --suite odoo
+
+tours: venv
+	@$(PY) scripts/run_tests.py --suite tours
+
+regression: venv
+	@$(PY) scripts/run_tests.py --suite regression
+
+lint: venv
+	@$(PY) scripts/run_tests.py --suite lint
 
 demo: venv
 	@$(PY) scripts/demo.py

@@ -107,8 +107,9 @@ def db_exists(db):
 
 def main():
     started = time.time()
-    if not odoo_env.odoo_bin():
-        sys.exit(f"No Odoo 18 source tree at {odoo_env.odoo_src()}: set ODOO_SRC to one (see README.md).")
+    if odoo_env.odoo_problem():
+        sys.exit(f"{odoo_env.odoo_problem()} (see README.md).")
+    print(odoo_env.describe_odoo(), flush=True)
     odoo_env.ensure_postgres()
     odoo_env.RUN_DIR.mkdir(exist_ok=True)
     children = []

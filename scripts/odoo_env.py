@@ -15,18 +15,48 @@ def odoo_src():
     return Path(os.environ.get("ODOO_SRC") or (ROOT.parent / "shared" / "odoo-18"))
 
 
+def odoo_version():
+    """Odoo's version string from the tree's odoo/release.py (e.g. '18.0'), or None."""
+    release = odoo_src() / "odoo" / "release.py"
+    if not release.is_file():
+        return None
+    scope = {}
+    try:
+        exec(compile(release.read_text(), str(release), "exec"), scope)  # noqa: S102 - Odoo's own file
+    except Exception:  # noqa: BLE001 - an unreadable release.py is an unusable tree
+        return None
+    return scope.get("version") or scope.get("serie")
+
+
+def odoo_problem():
+    """Why the tree at ODOO_SRC cannot run this addon's Odoo suites, or None when it can."""
+    src = odoo_src()
+    if not (src / "odoo-bin").is_file():
+        return f"no Odoo source tree at {src} (no odoo-bin): set ODOO_SRC to an Odoo 18.0 tree"
+    version = odoo_version()
+    if not version:
+        return f"{src} has no readable odoo/release.py: not an Odoo source tree"
+    if not version.startswith("18.0"):
+        return f"{src} is Odoo {version}, not 18.0"
+    return None
+
+
+def describe_odoo():
+    """One line: which Odoo tree and version the scripts use."""
+    origin = "ODOO_SRC" if os.environ.get("ODOO_SRC") else "default ../shared/odoo-18"
+    return f"odoo: {odoo_src()} ({origin}), version {odoo_version() or 'unknown'}"
+
+
 def odoo_bin():
     """The odoo-bin of the Odoo 18 source tree at ODOO_SRC, or None when there is none."""
-    path = odoo_src() / "odoo-bin"
-    if not path.is_file():
-        return None
-    release = odoo_src() / "odoo" / "release.py"
-    if release.is_file() and "version_info = (18, 0" not in release.read_text():
-        print(f"warning: {odoo_src()} does not look like Odoo 18.0", flush=True)
-    return path
+    return None if odoo_problem() else odoo_src() / "odoo-bin"
 
 
-def addons_path():
+def in_ci():
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def addons_path(*extra):
     """Odoo wants the addon directory to carry the addon's name: the clone may not."""
     link_dir = RUN_DIR / "addons"
     link_dir.mkdir(parents=True, exist_ok=True)
@@ -35,7 +65,7 @@ def addons_path():
         link.unlink()
     if not link.exists():
         link.symlink_to(ROOT, target_is_directory=True)
-    paths = [str(odoo_src() / "addons"), str(odoo_src() / "odoo" / "addons"), str(link_dir)]
+    paths = [str(odoo_src() / "addons"), str(odoo_src() / "odoo" / "addons"), str(link_dir), *map(str, extra)]
     return ",".join(p for p in paths if Path(p).is_dir())
 
 
@@ -49,9 +79,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def odoo_command(db, *extra, http_port=None, subcommand=None):
+def odoo_command(db, *extra, http_port=None, subcommand=None, extra_addons=()):
     cmd = [sys.executable, str(odoo_bin())] + ([subcommand] if subcommand else []) + [
-           "--addons-path", addons_path(), "-d", db,
+           "--addons-path", addons_path(*extra_addons), "-d", db,
            "--db_host", "", "--without-demo", "all", "--http-interface", "127.0.0.1",
            "--http-port", str(http_port or free_port()), "--no-database-list"]
     return cmd + list(extra)

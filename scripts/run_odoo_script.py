@@ -250,8 +250,9 @@ def main():
     parser.add_argument("--no-install", action="store_true", help="reuse the database as it is")
     args = parser.parse_args()
 
-    if not odoo_env.odoo_bin():
-        raise SystemExit(f"no Odoo 18 source tree at {odoo_env.odoo_src()} (set ODOO_SRC)")
+    if odoo_env.odoo_problem():
+        raise SystemExit(odoo_env.odoo_problem())
+    print(odoo_env.describe_odoo(), flush=True)
     sys.path[:0] = [str(odoo_env.odoo_src()), str(ROOT)]
     script = load_script(args.script.resolve())
     db = args.db or getattr(script, "DATABASE", None) or f"qbo_{args.script.stem}"

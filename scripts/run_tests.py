@@ -3,11 +3,19 @@
     unit: N passed, N failed, N skipped
     odoo: N passed, N failed, N skipped
     tours: N passed, N failed, N skipped
+    regression: N passed, N failed, N skipped
+    lint: N messages
 
 `unit` is pytest over tests_unit/ (the QBO client, the simulator, python-quickbooks against
 the simulator). `odoo` installs the addon in a database made fresh for the run and runs its
-tests with Odoo's own runner (HttpCase and tours need Odoo's HTTP server, which pytest-odoo
-does not start). `tours` runs the browser tours (tag qbo_tour) in the same database.
+tests with Odoo's own runner. `tours` runs the browser tours (tag qbo_tour) in the same
+database. `regression` runs a selection of Odoo's own tests (REGRESSION below) in a database
+where every company is connected to the simulator with the Financial Hub's hooks switched on.
+`lint` is pylint-odoo with the repository's .pylintrc.
+
+Odoo comes from ODOO_SRC, else ../shared/odoo-18 (odoo_env.py). With CI=true, an Odoo tree
+that is missing or unusable, a registry that does not load, a suite that ran no test and a tour
+suite without Chromium are failures; elsewhere they are skips, said on a line of their own.
 Exit status is non-zero when any test failed or a suite could not run.
 """
 import argparse
@@ -24,6 +32,40 @@ import odoo_env  # noqa: E402
 
 ROOT = odoo_env.ROOT
 TOUR_TAG = "qbo_tour"
+REGRESSION_ADDONS = ROOT / "scripts" / "regression"
+REGRESSION_HARNESS = "qbo_regression_harness"
+
+# Odoo's own tests run with the addon installed and every company connected (suite `regression`).
+# (module, test class): why this class.
+REGRESSION = [
+    ("account", "TestAccountMoveOutInvoiceOnchanges",
+     "customer invoices: create, onchanges, post, reset to draft, cancel, delete: the addon hooks _post, "
+     "write, button_draft, button_cancel and unlink of account.move"),
+    ("account", "TestAccountMoveOutRefundOnchanges",
+     "credit notes, pushed as QuickBooks CreditMemos through the same hooks"),
+    ("account", "TestAccountMoveReconcile",
+     "reconciliation of invoices, credit notes and payments: what payment sync listens to"),
+    ("account", "TestAccountPaymentRegister",
+     "the register-payment wizard on customer invoices (partial, grouped, write-off, foreign currency)"),
+    ("account", "TestAccountPayment",
+     "account.payment create, post, cancel, draft: the payment hooks"),
+    ("sale", "TestSaleOrder",
+     "quotations and orders: create, confirm, cancel, lines added and removed (estimate pushes)"),
+    ("sale", "TestSaleOrderInvoicing",
+     "invoices made from orders"),
+    ("sale", "TestSalesTeam",
+     "sales teams on orders (mapped to QuickBooks locations)"),
+    ("sale", "TestSaleToInvoice",
+     "order to invoice flows, down payments, invoicing policies"),
+    ("sale", "TestSaleOrderDownPayment",
+     "down-payment invoices: negative lines and their taxes"),
+    ("sale", "TestSaleRefund",
+     "credit notes made from orders"),
+    ("account_payment", "TestAccountPayment",
+     "payments made through payment transactions, reconciled with invoices"),
+    ("account_payment", "TestFlows",
+     "invoice payment through the portal's payment flow"),
+]
 
 
 def line(suite, passed, failed, skipped):
@@ -36,7 +78,7 @@ def run_unit():
     report.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "pytest", "tests_unit", "-q", "-p", "no:odoo", "-p", "no:cacheprovider",
            f"--junitxml={report}"]
-    proc = subprocess.run(cmd, cwd=ROOT)
+    proc = subprocess.run(cmd, cwd=ROOT, check=False)
     if not report.exists():
         return 0, 1, 0, f"pytest produced no report (exit {proc.returncode})"
     suite = ET.parse(report).getroot()
@@ -84,23 +126,11 @@ def ensure_chromium():
             subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         if any(shutil.which(n) for n in names):
             return None
-    return "no chromium on this machine (apt-get install chromium as root): the browser tours were skipped"
+    return "no chromium on this machine (apt-get install chromium as root)"
 
 
-def run_odoo(suite, db, install, tags=None, update=False):
-    log_path = odoo_env.RUN_DIR / f"{suite}.log"
-    if not tags:
-        tags = f"{TOUR_TAG}/{odoo_env.ADDON}" if suite == "tours" else f"/{odoo_env.ADDON},-{TOUR_TAG}"
-    extra = ["--test-enable", "--test-tags", tags, "--stop-after-init", "--log-level", "info",
-             "--logfile", str(log_path)]
-    if install:
-        extra[:0] = ["-i", odoo_env.ADDON]
-    elif update:
-        extra[:0] = ["-u", odoo_env.ADDON]
-    cmd = odoo_env.odoo_command(db, *extra)
-    log_path.unlink(missing_ok=True)
-    started = time.time()
-    proc = subprocess.run(cmd, cwd=ROOT)
+def report_log(suite, log_path, started):
+    """Print the failures (with their tracebacks) of an Odoo log; return its text."""
     log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
     interesting, in_failure = [], False
     for ln in log_text.splitlines():
@@ -113,19 +143,106 @@ def run_odoo(suite, db, install, tags=None, update=False):
     print(f"--- {suite}: odoo log {log_path} ({time.time() - started:.0f}s), notable lines:")
     for ln in interesting[-200:]:
         print("   ", ln[:2000])
+    return log_text
+
+
+def run_odoo_tests(suite, cmd, log_path, env=None):
+    log_path.unlink(missing_ok=True)
+    started = time.time()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, check=False)
+    log_text = report_log(suite, log_path, started)
     result = parse_odoo_log(log_text)
     if result is None:
-        return 0, 1, 0, f"Odoo ran no test suite (exit {proc.returncode}); see {log_path}"
+        return 0, 1, 0, f"Odoo ran no test suite (exit {proc.returncode}): the registry did not load; see {log_path}"
     passed, failed, skipped = result
+    if not passed + failed + skipped:
+        return 0, 1, 0, f"Odoo ran 0 tests; see {log_path}"
     if proc.returncode and not failed:
-        failed = 1
-        return passed, failed, skipped, f"Odoo exited {proc.returncode} after the tests; see {log_path}"
+        return passed, 1, skipped, f"Odoo exited {proc.returncode} after the tests; see {log_path}"
     return passed, failed, skipped, None
+
+
+def run_odoo(suite, db, install, tags=None, update=False):
+    log_path = odoo_env.RUN_DIR / f"{suite}.log"
+    if not tags:
+        tags = f"{TOUR_TAG}/{odoo_env.ADDON}" if suite == "tours" else f"/{odoo_env.ADDON},-{TOUR_TAG}"
+    extra = ["--test-enable", "--test-tags", tags, "--stop-after-init", "--log-level", "info",
+             "--logfile", str(log_path)]
+    if install:
+        extra[:0] = ["-i", odoo_env.ADDON]
+    elif update:
+        extra[:0] = ["-u", odoo_env.ADDON]
+    return run_odoo_tests(suite, odoo_env.odoo_command(db, *extra), log_path)
+
+
+def run_regression(db):
+    """Install the addon and the harness with a simulator running, then run REGRESSION."""
+    from run_odoo_script import SimulatorProcess
+    sys.path.insert(0, str(ROOT))
+    from simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, US_REALM
+
+    sim = SimulatorProcess(["--no-limits"], odoo_env.RUN_DIR / "regression-simulator.log").start()
+    try:
+        tokens = sim.issue_tokens(US_REALM)
+        env = dict(os.environ, QBO_REGRESSION_URL=sim.url, QBO_REGRESSION_REALM=US_REALM,
+                   QBO_REGRESSION_ACCESS_TOKEN=tokens["access_token"],
+                   QBO_REGRESSION_REFRESH_TOKEN=tokens["refresh_token"],
+                   QBO_REGRESSION_CLIENT_ID=DEFAULT_CLIENT_ID, QBO_REGRESSION_CLIENT_SECRET=DEFAULT_CLIENT_SECRET)
+        install_log = odoo_env.RUN_DIR / "regression-install.log"
+        install = odoo_env.odoo_command(db, "-i", REGRESSION_HARNESS, "--stop-after-init", "--log-level", "warn",
+                                        "--logfile", str(install_log), extra_addons=[REGRESSION_ADDONS])
+        started = time.time()
+        proc = subprocess.run(install, cwd=ROOT, env=env, check=False)
+        if proc.returncode:
+            report_log("regression install", install_log, started)
+            return 0, 1, 0, f"installing the addon with the regression harness failed; see {install_log}"
+        tags = ",".join(f"/{module}:{cls}" for module, cls, _why in REGRESSION)
+        log_path = odoo_env.RUN_DIR / "regression.log"
+        cmd = odoo_env.odoo_command(db, "--test-enable", "--test-tags", tags, "--stop-after-init",
+                                    "--log-level", "info", "--logfile", str(log_path),
+                                    extra_addons=[REGRESSION_ADDONS])
+        return run_odoo_tests("regression", cmd, log_path, env=env)
+    finally:
+        sim.stop()
+
+
+def run_lint():
+    """pylint-odoo with .pylintrc over the addon. The plain-Python parts (qbo/, simulator/, scripts/,
+    tests_unit/) are not Odoo models: there `method-required-super` (their read/create/write are
+    not ORM overrides) and `print-used` (command-line programs print) do not apply."""
+    files = subprocess.run(["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True,
+                           check=False).stdout.split()
+    plain = ("qbo/", "simulator/", "scripts/", "tests_unit/")
+    odoo_files = [f for f in files if not f.startswith(plain) or f.startswith("scripts/regression/")]
+    plain_files = [f for f in files if f not in odoo_files]
+    messages = []
+    for group, disable in ((odoo_files, None), (plain_files, "method-required-super,print-used")):
+        if not group:
+            continue
+        cmd = [sys.executable, "-m", "pylint", "--rcfile", str(ROOT / ".pylintrc"), "--output-format", "parseable",
+               "--score", "n"] + (["--disable", disable] if disable else []) + group
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+        if proc.returncode & 1 or proc.returncode & 32:  # fatal message / usage error
+            return None, f"pylint could not run (exit {proc.returncode}): {proc.stderr.strip()[-500:]}"
+        messages += [ln for ln in proc.stdout.splitlines() if re.match(r"\S+\.py:\d+: \[", ln)]
+    for msg in messages:
+        print("   ", msg)
+    return len(messages), None
+
+
+def skip_or_fail(suite, reason, summary, notes, count=0):
+    """A suite that cannot run: a failure in CI, a loud skip elsewhere."""
+    if odoo_env.in_ci():
+        summary.append(line(suite, 0, 1, 0))
+        notes.append(f"{suite}: FAILED: {reason}")
+    else:
+        summary.append(line(suite, 0, 0, count))
+        notes.append(f"{suite}: SKIPPED: {reason}")
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--suite", choices=["unit", "odoo", "tours", "all"], default="all")
+    parser.add_argument("--suite", choices=["unit", "odoo", "tours", "regression", "lint", "all"], default="all")
     parser.add_argument("--keep-db", action="store_true", default=bool(os.environ.get("KEEP_DB")))
     parser.add_argument("--db", help="reuse (or create and keep) this database: the addon is updated, not "
                         "installed afresh, so a run of one class takes seconds (development only)")
@@ -133,6 +250,7 @@ def main():
                         "(development only; with --suite odoo or tours)")
     args = parser.parse_args()
     summary, notes = [], []
+    print(odoo_env.describe_odoo(), flush=True)
 
     if args.suite in ("unit", "all"):
         passed, failed, skipped, note = run_unit()
@@ -140,47 +258,63 @@ def main():
         if note:
             notes.append(f"unit: {note}")
 
-    odoo_suites = [s for s in ("odoo", "tours") if args.suite in (s, "all")]
-    if odoo_suites and not odoo_env.odoo_bin():
-        notes.append(f"no Odoo 18 source tree found at {odoo_env.odoo_src()} (set ODOO_SRC): "
-                     f"the Odoo suites were skipped")
+    odoo_suites = [s for s in ("odoo", "tours", "regression") if args.suite in (s, "all")]
+    problem = odoo_env.odoo_problem() if odoo_suites else None
+    if problem:
         for suite in odoo_suites:
-            summary.append(line(suite, 0, 0, count_odoo_tests(tour=suite == "tours")))
+            count = count_odoo_tests(tour=suite == "tours") if suite != "regression" else 0
+            skip_or_fail(suite, problem, summary, notes, count)
     elif odoo_suites:
         odoo_env.ensure_postgres()
         db = args.db or f"qbo_test_{int(time.time())}_{os.getpid()}"
         if args.db:
             args.keep_db = True
+        dbs = [db]
         try:
             installed = bool(args.db) and odoo_env.db_has_addon(args.db)
             for suite in odoo_suites:
-                if suite == "tours" and not count_odoo_tests(tour=True):
-                    summary.append(line("tours", 0, 0, 0))
-                    notes.append("tours: the addon has no browser tour yet")
-                    continue
-                no_browser = ensure_chromium() if suite == "tours" else None
-                if no_browser:
-                    summary.append(line("tours", 0, 0, count_odoo_tests(tour=True)))
-                    notes.append(f"tours: {no_browser}")
-                    continue
-                passed, failed, skipped, note = run_odoo(suite, db, install=not installed, tags=args.tags,
-                                                         update=bool(args.db))
-                installed = True
+                if suite == "regression":
+                    regression_db = f"{db}_regression"
+                    dbs.append(regression_db)
+                    odoo_env.drop_db(regression_db)
+                    passed, failed, skipped, note = run_regression(regression_db)
+                else:
+                    if suite == "tours":
+                        if not count_odoo_tests(tour=True):
+                            skip_or_fail("tours", "the addon has no browser tour", summary, notes)
+                            continue
+                        no_browser = ensure_chromium()
+                        if no_browser:
+                            skip_or_fail("tours", no_browser, summary, notes, count_odoo_tests(tour=True))
+                            continue
+                    passed, failed, skipped, note = run_odoo(suite, db, install=not installed, tags=args.tags,
+                                                             update=bool(args.db))
+                    installed = True
                 summary.append(line(suite, passed, failed, skipped))
                 if note:
                     notes.append(f"{suite}: {note}")
         finally:
-            if not args.keep_db:
-                odoo_env.drop_db(db)
-            else:
-                notes.append(f"database kept: {db}")
+            for name in dbs:
+                if not args.keep_db:
+                    odoo_env.drop_db(name)
+                else:
+                    notes.append(f"database kept: {name}")
+
+    lint_count = None
+    if args.suite in ("lint", "all"):
+        lint_count, note = run_lint()
+        if note:
+            notes.append(f"lint: {note}")
 
     print()
     for note in notes:
         print(note)
+    if args.suite in ("lint", "all"):
+        print(f"lint: {lint_count if lint_count is not None else 'unknown'} messages")
     for entry in summary:
         print(entry)
-    failed_any = any(not re.search(r" 0 failed,", s) for s in summary)
+    failed_any = any(not re.search(r" 0 failed,", s) for s in summary) or (
+        args.suite in ("lint", "all") and lint_count != 0)
     sys.exit(1 if failed_any else 0)
 
 
