@@ -67,6 +67,13 @@ REGRESSION = [
      "invoice payment through the portal's payment flow"),
 ]
 
+# Tests of the selection left out, each with the reason (checked without the addon installed).
+REGRESSION_EXCLUDED = [
+    ("account", "TestAccountPayment.test_resequence_change_payment_name",
+     "depends on the year: it renames a payment dated today to PBNK1/2025/00002 and fails in any "
+     "year but 2025, with or without this addon (seen on 2026-11-22 in a database with `account` only)"),
+]
+
 
 def line(suite, passed, failed, skipped):
     return f"{suite}: {passed} passed, {failed} failed, {skipped} skipped"
@@ -196,7 +203,8 @@ def run_regression(db):
         if proc.returncode:
             report_log("regression install", install_log, started)
             return 0, 1, 0, f"installing the addon with the regression harness failed; see {install_log}"
-        tags = ",".join(f"/{module}:{cls}" for module, cls, _why in REGRESSION)
+        tags = ",".join([f"/{module}:{cls}" for module, cls, _why in REGRESSION] +
+                        [f"-/{module}:{test}" for module, test, _why in REGRESSION_EXCLUDED])
         log_path = odoo_env.RUN_DIR / "regression.log"
         cmd = odoo_env.odoo_command(db, "--test-enable", "--test-tags", tags, "--stop-after-init",
                                     "--log-level", "info", "--logfile", str(log_path),
