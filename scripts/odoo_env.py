@@ -1,9 +1,14 @@
 """Shared plumbing for the scripts that run Odoo with this addon: where Odoo is, an addons
 directory in which the repository appears under the addon's name, PostgreSQL, free ports."""
+import ast
+import fcntl
+import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ADDON = "qbo_financial_hub"
@@ -95,5 +100,59 @@ def db_has_addon(db):
     return proc.returncode == 0 and proc.stdout.strip() == "1"
 
 
+def filestore(db):
+    """Odoo's default filestore of database `db` (attachments: asset bundles, icons)."""
+    return Path(os.path.expanduser("~/.local/share/Odoo/filestore")) / db
+
+
+def db_exists(db):
+    proc = subprocess.run(["psql", "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{db}'"],
+                          capture_output=True, text=True, check=False)
+    return proc.stdout.strip() == "1"
+
+
+def base_template():
+    """A database with the addon's dependencies installed (the addon itself not), made once per
+    Odoo tree and list of dependencies. Test databases are copied from it (`createdb -T`), so a
+    run installs only the addon: the dependencies' install (account, sale and the ~60 modules
+    below them) is the longest part of a fresh database and is the same every time."""
+    depends = sorted(ast.literal_eval((ROOT / "__manifest__.py").read_text())["depends"])
+    key = hashlib.sha1(f"{odoo_src().resolve()}|{odoo_version()}|{','.join(depends)}".encode()).hexdigest()[:12]
+    name = f"qbo_tpl_{key}"
+    if db_exists(name):
+        return name
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    with open(Path("/tmp") / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder; the others wait and reuse its result
+        if db_exists(name):
+            return name
+        building = f"{name}_building"
+        drop_db(building)
+        log = RUN_DIR / "template-install.log"
+        started = time.monotonic()
+        print(f"building the template database {name} ({', '.join(depends)}) ...", flush=True)
+        cmd = odoo_command(building, "-i", ",".join(depends), "--stop-after-init", "--log-level", "warn",
+                           "--logfile", str(log))
+        if subprocess.run(cmd, cwd=ROOT, check=False).returncode:
+            drop_db(building)
+            raise RuntimeError(f"installing {', '.join(depends)} failed; see {log}")
+        subprocess.run(["psql", "-d", "postgres", "-qc", f'ALTER DATABASE "{building}" RENAME TO "{name}"'],
+                       check=True)
+        if filestore(building).exists():
+            filestore(building).rename(filestore(name))
+        print(f"template built in {time.monotonic() - started:.0f}s", flush=True)
+    return name
+
+
+def create_db_from_template(db):
+    """A new database `db` holding the addon's dependencies, copied from base_template()."""
+    template = base_template()
+    drop_db(db)
+    subprocess.run(["createdb", "-T", template, db], check=True)
+    if filestore(template).exists():
+        shutil.copytree(filestore(template), filestore(db), dirs_exist_ok=True)
+
+
 def drop_db(db):
     subprocess.run(["dropdb", "--if-exists", db], check=False, stderr=subprocess.DEVNULL)
+    shutil.rmtree(filestore(db), ignore_errors=True)

@@ -230,7 +230,7 @@ def load_script(path):
 
 
 def install(db):
-    odoo_env.drop_db(db)
+    odoo_env.create_db_from_template(db)
     log = odoo_env.RUN_DIR / f"{db}-install.log"
     cmd = odoo_env.odoo_command(db, "-i", odoo_env.ADDON, "--stop-after-init", "--log-level", "warn",
                                 "--logfile", str(log))

@@ -3,13 +3,15 @@
     unit: N passed, N failed, N skipped
     odoo: N passed, N failed, N skipped
     tours: N passed, N failed, N skipped
+    pytest-odoo: N passed, N failed, N skipped
     regression: N passed, N failed, N skipped
     lint: N messages
 
 `unit` is pytest over tests_unit/ (the QBO client, the simulator, python-quickbooks against
 the simulator). `odoo` installs the addon in a database made fresh for the run and runs its
 tests with Odoo's own runner. `tours` runs the browser tours (tag qbo_tour) in the same
-database. `regression` runs a selection of Odoo's own tests (REGRESSION below) in a database
+database. `pytest-odoo` runs the addon's TransactionCase tests again through pytest-odoo in that
+database (run_pytest_odoo says why HttpCase stays on Odoo's runner). `regression` runs a selection of Odoo's own tests (REGRESSION below) in a database
 where every company is connected to the simulator with the Financial Hub's hooks switched on.
 `lint` is pylint-odoo with the repository's .pylintrc.
 
@@ -182,6 +184,34 @@ def run_odoo(suite, db, install, tags=None, update=False):
     return run_odoo_tests(suite, odoo_env.odoo_command(db, *extra), log_path)
 
 
+def run_pytest_odoo(db):
+    """The addon's TransactionCase tests through pytest-odoo, in the `odoo` suite's database, as an
+    Odoo developer who uses pytest runs them. pytest-odoo imports a test file as
+    odoo.addons.<directory name>...: the tests are given through the addons-path link that carries
+    the addon's name (`cd` into it would not do: the working directory resolves the link).
+    HttpCase classes (the OAuth routes, the tours) stay on Odoo's runner (suites `odoo` and
+    `tours`): they need Odoo's HTTP server and its test browser. Odoo logs at `critical` only:
+    pytest-odoo imports odoo.tests before it sets test_enable, which Odoo logs as an error with a
+    stack trace that is not one; pytest still reports every failure with its traceback."""
+    report = odoo_env.RUN_DIR / "pytest-odoo.xml"
+    report.unlink(missing_ok=True)
+    tests = Path(odoo_env.addons_path().split(",")[2]) / odoo_env.ADDON / "tests"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(odoo_env.odoo_src()),
+                                                                      os.environ.get("PYTHONPATH")])))
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
+           f"--odoo-database={db}", f"--odoo-addons-path={odoo_env.addons_path()}", "--odoo-log-level=critical",
+           str(tests), "--ignore", str(tests / "test_tours.py"), "-k", "not TestOAuthFlow"]
+    proc = subprocess.run(cmd, cwd=odoo_env.RUN_DIR, env=env, check=False)
+    if not report.exists():
+        return 0, 1, 0, f"pytest-odoo produced no report (exit {proc.returncode})"
+    suite = ET.parse(report).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    tests_run, failures, errors, skipped = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+    if not tests_run:
+        return 0, 1, 0, "pytest-odoo collected no test"
+    return tests_run - failures - errors - skipped, failures + errors, skipped, None
+
+
 def run_regression(db):
     """Install the addon and the harness with a simulator running, then run REGRESSION."""
     from run_odoo_script import SimulatorProcess
@@ -250,7 +280,8 @@ def skip_or_fail(suite, reason, summary, notes, count=0):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--suite", choices=["unit", "odoo", "tours", "regression", "lint", "all"], default="all")
+    parser.add_argument("--suite", choices=["unit", "odoo", "tours", "pytest-odoo", "regression", "lint", "all"],
+                        default="all")
     parser.add_argument("--keep-db", action="store_true", default=bool(os.environ.get("KEEP_DB")))
     parser.add_argument("--db", help="reuse (or create and keep) this database: the addon is updated, not "
                         "installed afresh, so a run of one class takes seconds (development only)")
@@ -266,11 +297,11 @@ def main():
         if note:
             notes.append(f"unit: {note}")
 
-    odoo_suites = [s for s in ("odoo", "tours", "regression") if args.suite in (s, "all")]
+    odoo_suites = [s for s in ("odoo", "tours", "pytest-odoo", "regression") if args.suite in (s, "all")]
     problem = odoo_env.odoo_problem() if odoo_suites else None
     if problem:
         for suite in odoo_suites:
-            count = count_odoo_tests(tour=suite == "tours") if suite != "regression" else 0
+            count = count_odoo_tests(tour=suite == "tours") if suite in ("odoo", "tours") else 0
             skip_or_fail(suite, problem, summary, notes, count)
     elif odoo_suites:
         odoo_env.ensure_postgres()
@@ -281,10 +312,20 @@ def main():
         try:
             installed = bool(args.db) and odoo_env.db_has_addon(args.db)
             for suite in odoo_suites:
-                if suite == "regression":
+                if suite == "pytest-odoo":
+                    if not installed:
+                        if not odoo_env.db_exists(db):
+                            odoo_env.create_db_from_template(db)
+                        install_log = odoo_env.RUN_DIR / "pytest-odoo-install.log"
+                        subprocess.run(odoo_env.odoo_command(db, "-i", odoo_env.ADDON, "--stop-after-init",
+                                                             "--log-level", "warn", "--logfile", str(install_log)),
+                                       cwd=ROOT, check=False)
+                        installed = True
+                    passed, failed, skipped, note = run_pytest_odoo(db)
+                elif suite == "regression":
                     regression_db = f"{db}_regression"
                     dbs.append(regression_db)
-                    odoo_env.drop_db(regression_db)
+                    odoo_env.create_db_from_template(regression_db)
                     passed, failed, skipped, note = run_regression(regression_db)
                 else:
                     if suite == "tours":
@@ -295,6 +336,8 @@ def main():
                         if no_browser:
                             skip_or_fail("tours", no_browser, summary, notes, count_odoo_tests(tour=True))
                             continue
+                    if not installed and not odoo_env.db_exists(db):
+                        odoo_env.create_db_from_template(db)
                     passed, failed, skipped, note = run_odoo(suite, db, install=not installed, tags=args.tags,
                                                              update=bool(args.db))
                     installed = True
