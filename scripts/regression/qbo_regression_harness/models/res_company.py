@@ -45,6 +45,7 @@ class ResCompany(models.Model):
             "qbo_sync_products": True,
             "qbo_auto_push_invoices": True,
             "qbo_auto_push_quotations": True,
+            "qbo_sync_payments": True,
         })
         defaults = self.env["ir.default"].sudo()
         for company in self:
