@@ -1,6 +1,6 @@
 """Every company, the ones Odoo's test classes create included, is connected to the simulator
-started by scripts/run_tests.py (suite `regression`), with the Financial Hub, product sync and
-automatic invoice and quotation pushes switched on, and customers Active in the Financial Hub by
+started by scripts/run_tests.py (suite `regression`), with the Financial Hub, product sync,
+automatic invoice and quotation pushes and payment sync switched on, and customers Active in the Financial Hub by
 default: whatever Odoo's tests do to partners, products, invoices, quotations and payments goes
 through the addon's hooks and queue as in a connected production database."""
 import os
