@@ -3,7 +3,7 @@
     "summary": "Connects every company to the QuickBooks simulator so that Odoo's own test suites "
                "run with the Financial Hub's hooks firing. Never install it in a real database.",
     "version": "18.0.1.0.0",
-    "author": "QuickBooks Online Financial Hub for Odoo contributors",
+    "author": "QBO Financial Hub contributors",
     "license": "LGPL-3",
     "depends": ["qbo_financial_hub", "sale_management", "account_payment"],
     "post_init_hook": "post_init_hook",
