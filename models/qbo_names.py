@@ -28,3 +28,15 @@ def clean_name(name, limit):
 def suffixed_name(name, reference, limit):
     suffix = f" ({clean_name(reference, 60)})"
     return clean_name(name, limit - len(suffix)) + suffix
+
+
+DELETED_SUFFIX = " (deleted)"
+
+
+def held_name(row, field="DisplayName"):
+    """The name a QBO record holds: QBO answers an inactive customer, vendor, employee or account
+    with ' (deleted)' after its DisplayName / Name, and the plain name stays taken."""
+    name = row.get(field) or ""
+    if row.get("Active") is False and name.endswith(DELETED_SUFFIX):
+        return name[:-len(DELETED_SUFFIX)]
+    return name

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .qbo_names import clean_name, suffixed_name
+from .qbo_names import clean_name, held_name, suffixed_name
 from .qbo_sync_mixin import QboPayloadError, in_queries
 
 DISPLAY_NAME_MAX = 500
@@ -136,7 +136,7 @@ class ResPartner(models.Model):
             if not index:
                 for row in rows:
                     found = (row.get("PrimaryEmailAddr") or {}).get("Address") if field == "PrimaryEmailAddr" \
-                        else row.get("DisplayName")
+                        else held_name(row)
                     if found:
                         index.setdefault(found.lower(), row)
             for value in values.get(partner.id) or []:  # the plain name first, then the suffixed one
