@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import query as qparser
+from . import schema
 from . import web
 from .clock import Clock
 from .errors import QBOError, auth_body, business, system_error, throttle_error, throttle_xml, unsupported
@@ -567,6 +568,7 @@ class Simulator:
     def _batch_item(company, item):
         if not isinstance(item, dict):
             raise QBOError("2010", "BatchItemRequest entries must be objects")
+        schema.check_batch_item(item, FAMILY)
         if "Query" in item:
             return {"QueryResponse": company.query(item["Query"])}
         entity = next((key for key in item if key in FAMILY), None)

@@ -6,6 +6,7 @@ import threading
 from decimal import Decimal
 
 from . import query as qparser
+from . import schema
 from .errors import (QBOError, business, inactive_ref, not_found_ref, query_error, required, stale,
                      too_long, unsupported)
 from .money import ZERO, money, num, out
@@ -214,6 +215,7 @@ class Company(PaymentRules):
             raise QBOError("2010", "Request body must be a JSON object for %s" % entity)
         if entity not in WRITABLE:
             raise unsupported("Operation %s is not supported for %s." % (operation or "write", entity))
+        schema.check(entity, body)   # an unknown property is refused (2010) before anything else
         with self.lock:
             try:
                 return self._write(entity, body, operation, include)
