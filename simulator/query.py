@@ -186,8 +186,9 @@ def get_field(record, path):
         if key is None:
             return None
         cur = cur[key]
-    if isinstance(cur, dict) and "value" in cur:
-        cur = cur["value"]
+    if isinstance(cur, dict):
+        # a reference compares by its value, an e-mail address (PrimaryEmailAddr) by its Address
+        cur = cur.get("value", cur.get("Address", cur))
     return cur
 
 
@@ -235,12 +236,17 @@ def _match(record, cond):
     return {"=": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
 
 
-def run(q, records, active_default):
-    """Filter, order and page records; returns (rows, total)."""
+def run(q, records, active_default, default_order=None):
+    """Filter, order and page records; returns (rows, total).
+
+    Without ORDERBY rows come by Id, or by ``default_order`` (a field, compared case-insensitively) as
+    QuickBooks returns its name lists."""
     mentions_active = any(c[0].lower() == "active" for c in q.where)
     rows = [r for r in records if all(_match(r, c) for c in q.where)
             and (not active_default or mentions_active or r.get("Active", True))]
     rows.sort(key=lambda r: _key(r.get("Id", "")))
+    if default_order and not q.order:
+        rows.sort(key=lambda r: str(get_field(r, default_order) or "").lower())
     for field, desc in reversed(q.order):
         present = [r for r in rows if get_field(r, field) is not None]
         missing = [r for r in rows if get_field(r, field) is None]

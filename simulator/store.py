@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from . import query as qparser
 from . import schema
-from .errors import (QBOError, business, inactive_ref, not_found_ref, query_error, required, stale,
+from .errors import (QBOError, business, inactive_ref, not_found_ref, required, stale,
                      too_long, unsupported)
 from .money import ZERO, money, num, out
 from .payments import PaymentRules
@@ -25,7 +25,26 @@ ENTITIES = list(FAMILY)
 BY_LOWER = {e.lower(): e for e in ENTITIES}
 NAME_LISTS = {"Customer", "Vendor", "Employee", "Item", "Account", "Term", "TaxCode", "TaxRate", "PaymentMethod",
               "Class", "Department"}
-WRITABLE = {"Customer", "Vendor", "Item", "Invoice", "Estimate", "CreditMemo", "Payment"}
+# how QuickBooks orders a name list queried without ORDERBY (recorded for customers and vendors)
+LIST_ORDER = {"Customer": "FullyQualifiedName", "Vendor": "DisplayName", "Employee": "DisplayName",
+              "Item": "FullyQualifiedName"}
+WRITABLE = {"Customer", "Vendor", "Employee", "Item", "Account", "Invoice", "Estimate", "CreditMemo", "Payment"}
+# inactive records of these lists come back with " (deleted)" after their names
+DELETED_SUFFIX = " (deleted)"
+SUFFIXED = {"Customer": ("DisplayName", "FullyQualifiedName"), "Vendor": ("DisplayName",),
+            "Employee": ("DisplayName",), "Account": ("Name", "FullyQualifiedName")}
+ADDRESS_FIELDS = ("BillAddr", "ShipAddr", "PrimaryAddr", "ShipFromAddr")
+ACCOUNT_TYPES = {
+    "Bank": ("Asset", "Checking"), "Accounts Receivable": ("Asset", "AccountsReceivable"),
+    "Other Current Asset": ("Asset", "OtherCurrentAssets"), "Fixed Asset": ("Asset", "OtherFixedAssets"),
+    "Other Asset": ("Asset", "OtherLongTermAssets"), "Accounts Payable": ("Liability", "AccountsPayable"),
+    "Credit Card": ("Liability", "CreditCard"),
+    "Other Current Liability": ("Liability", "OtherCurrentLiabilities"),
+    "Long Term Liability": ("Liability", "OtherLongTermLiabilities"), "Equity": ("Equity", "OpeningBalanceEquity"),
+    "Income": ("Revenue", "ServiceFeeIncome"), "Other Income": ("Revenue", "OtherMiscellaneousIncome"),
+    "Cost of Goods Sold": ("Expense", "SuppliesMaterialsCogs"), "Expense": ("Expense", "OtherMiscellaneousServiceCost"),
+    "Other Expense": ("Expense", "OtherMiscellaneousExpense")}
+INVOICE_FLAGS = ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment")
 TRANSACTIONS = {"Invoice", "Estimate", "CreditMemo", "Payment"}
 SALES_FORMS = {"Invoice", "Estimate", "CreditMemo"}
 SYSTEM_KEYS = {"Id", "SyncToken", "MetaData", "domain", "sparse"}
@@ -57,6 +76,12 @@ def _ref_id(ref):
     return None if value in (None, "") else str(value)
 
 
+def _same(rec, old):
+    """True when an update leaves a record as it was (bookkeeping keys aside)."""
+    skip = ("SyncToken", "MetaData", "domain", "sparse")
+    return ({k: v for k, v in rec.items() if k not in skip} == {k: v for k, v in old.items() if k not in skip})
+
+
 def _check_len(rec, field, limit):
     value = rec.get(field)
     if isinstance(value, str) and len(value) > limit:
@@ -84,12 +109,32 @@ class Company(PaymentRules):
                                 "MetaData": {"CreateTime": now, "LastUpdatedTime": now}})
                     self.data[entity][rec["Id"]] = rec
             self._renumber()
+            for entity in ("Customer", "Vendor", "Employee"):
+                for rec in self.data[entity].values():
+                    self._address_ids(rec, None)
 
     def _renumber(self):
+        addr_ids = []
         for entity, records in self.data.items():
             fam = FAMILY[entity]
             ids = [int(i) for i in list(records) + list(self.deleted[entity]) if str(i).isdigit()]
             self.next_id[fam] = max([self.next_id.get(fam, 1)] + [i + 1 for i in ids])
+            addr_ids += [int(rec[f]["Id"]) for rec in records.values() for f in ADDRESS_FIELDS
+                         if isinstance(rec.get(f), dict) and str(rec[f].get("Id", "")).isdigit()]
+        self.next_id["Addr"] = max([self.next_id.get("Addr", 1)] + [i + 1 for i in addr_ids])
+
+    def _address_ids(self, rec, old):
+        """Every stored address carries an Id; an address edited in place keeps the Id it had."""
+        for field in ADDRESS_FIELDS:
+            addr = rec.get(field)
+            if not isinstance(addr, dict):
+                continue
+            kept = ((old or {}).get(field) or {}).get("Id")
+            if kept:
+                addr["Id"] = kept
+            else:
+                addr["Id"] = str(self.next_id["Addr"])
+                self.next_id["Addr"] += 1
 
     def dump(self):
         with self.lock:
@@ -177,6 +222,10 @@ class Company(PaymentRules):
 
     def present(self, entity, rec, with_sku=True):
         rec = copy.deepcopy(rec)
+        if entity in SUFFIXED and not rec.get("Active", True):
+            for field in SUFFIXED[entity]:
+                if rec.get(field):
+                    rec[field] += DELETED_SUFFIX
         if entity == "Item" and not with_sku:
             rec.pop("Sku", None)
         tax_id = rec.get("PrimaryTaxIdentifier")
@@ -188,9 +237,11 @@ class Company(PaymentRules):
         q = qparser.parse(text)
         entity = BY_LOWER.get(q.entity.lower())
         if entity is None:
-            raise query_error("Invalid context declaration : %s" % q.entity)
+            raise QBOError("4001", "QueryValidationError: Metadata not found for Entity: %s" % q.entity,
+                           message="Invalid query")
         with self.lock:
-            rows, total = qparser.run(q, list(self.data[entity].values()), entity in NAME_LISTS)
+            rows, total = qparser.run(q, list(self.data[entity].values()), entity in NAME_LISTS,
+                                      LIST_ORDER.get(entity))
             if q.count:
                 return {"totalCount": total}
             if not rows:
@@ -241,6 +292,7 @@ class Company(PaymentRules):
         fam = FAMILY[entity]
         rec["Id"] = str(self.next_id[fam])
         self._validate(entity, rec, None)
+        self._address_ids(rec, None)
         self.next_id[fam] += 1
         now = self.clock.iso_seconds()
         rec.update({"SyncToken": "0", "domain": "QBO", "sparse": False,
@@ -274,6 +326,12 @@ class Company(PaymentRules):
                            "LastUpdatedTime": self.clock.iso_seconds()}
         rec["domain"], rec["sparse"] = "QBO", False
 
+    def replace(self, entity, rec, old):
+        """Store a changed copy of a record made outside a write body (e-mail sent, ...); returns it."""
+        self._bump(rec, old)
+        self.data[entity][rec["Id"]] = rec
+        return self.present(entity, rec)
+
     def _update(self, entity, body):
         old = self._current(entity, body)
         incoming = strip_empty({k: v for k, v in body.items() if k not in SYSTEM_KEYS})
@@ -285,7 +343,16 @@ class Company(PaymentRules):
         else:
             rec = incoming
         rec["Id"] = old["Id"]
+        for field in SUFFIXED.get(entity, ()):
+            # a name read from an inactive record ("X (deleted)") sent back as it came means "X"
+            if rec.get(field) == "%s%s" % (old.get(field), DELETED_SUFFIX):
+                rec[field] = old[field]
         self._validate(entity, rec, old)
+        self._address_ids(rec, old)
+        if entity in ("Invoice", "CreditMemo"):
+            self._refresh_linked(entity, rec, bump=False)   # payments applied to it, as stored
+        if _same(rec, old):
+            return self.present(entity, old)   # nothing changed: QBO keeps SyncToken and LastUpdatedTime
         self._bump(rec, old)
         self.data[entity][rec["Id"]] = rec
         self._after_write(entity, rec, old)
@@ -328,8 +395,8 @@ class Company(PaymentRules):
     def _validate(self, entity, rec, old):
         if entity in SALES_FORMS:
             return self._sales_form(entity, rec, old)
-        return {"Customer": self._customer, "Vendor": self._vendor, "Item": self._item,
-                "Payment": self._payment}[entity](rec, old)
+        return {"Customer": self._customer, "Vendor": self._vendor, "Employee": self._employee, "Item": self._item,
+                "Account": self._account, "Payment": self._payment}[entity](rec, old)
 
     def _display_name(self, rec, old):
         if not rec.get("DisplayName"):
@@ -351,14 +418,19 @@ class Company(PaymentRules):
         if any(c in name for c in ":\t\n\r"):
             raise business("Business Validation Error: The DisplayName field cannot contain a colon (:), "
                            "a tab or a newline. Supplied value:%s" % name, "DisplayName")
-        key = name.strip().lower()
-        for entity in NAME_FAMILIES:
-            for other in self.data[entity].values():
-                if other["Id"] != rec["Id"] and str(other.get("DisplayName", "")).strip().lower() == key:
-                    raise QBOError("6240", DUP_NAME_DETAIL + " Id=%s" % other["Id"], "DisplayName")
         rec.setdefault("PrintOnCheckName", name)
         rec["Active"] = _truthy(rec.get("Active", True))
-        self._currency(rec, old)
+
+    def _unique_name(self, rec, name):
+        """Names are unique across customers, vendors and employees, active or not; a customer is known by
+        its FullyQualifiedName (a sub-customer "Doe:Jack Doe" and a top-level "Jack Doe" can coexist)."""
+        key = name.strip().lower()
+        for entity in NAME_FAMILIES:
+            field = "FullyQualifiedName" if entity == "Customer" else "DisplayName"
+            for other in self.data[entity].values():
+                if other["Id"] != rec["Id"] and str(other.get(field) or other.get("DisplayName", "")).strip().lower() \
+                        == key:
+                    raise QBOError("6240", DUP_NAME_DETAIL + " Id=%s" % other["Id"], "DisplayName")
 
     def _currency(self, rec, old):
         home = self.home_currency
@@ -374,6 +446,7 @@ class Company(PaymentRules):
 
     def _customer(self, rec, old):
         self._display_name(rec, old)
+        self._currency(rec, old)
         name = rec["DisplayName"]
         self._named_ref(rec, "SalesTermRef", "Term")
         self._named_ref(rec, "DefaultTaxCodeRef", "TaxCode")
@@ -400,6 +473,7 @@ class Company(PaymentRules):
                 raise required("ParentRef")
             rec.pop("ParentRef", None)
             rec.update(Job=False, Level=0, FullyQualifiedName=name, BillWithParent=False)
+        self._unique_name(rec, rec["FullyQualifiedName"])
 
     def _is_descendant(self, rec, ancestor_id):
         seen = set()
@@ -421,7 +495,48 @@ class Company(PaymentRules):
 
     def _vendor(self, rec, old):
         self._display_name(rec, old)
+        self._unique_name(rec, rec["DisplayName"])
+        self._currency(rec, old)
         rec["Balance"] = old.get("Balance", 0) if old else 0
+
+    def _employee(self, rec, old):
+        self._display_name(rec, old)
+        self._unique_name(rec, rec["DisplayName"])
+        rec["BillableTime"] = _truthy(rec.get("BillableTime", False))
+
+    def _account(self, rec, old):
+        name = rec.get("Name")
+        if not name:
+            raise required("Name")
+        name = rec["Name"] = str(name)
+        _check_len(rec, "Name", 100)
+        _check_len(rec, "Description", 100)
+        _check_len(rec, "AcctNum", 20)
+        if any(c in name for c in ':"\t\n\r'):
+            raise business("Business Validation Error: The account name cannot contain a colon (:), a double "
+                           "quote, a tab or a newline. Supplied value:%s" % name, "Name")
+        typ = rec.get("AccountType") or (old or {}).get("AccountType")
+        if typ is None and rec.get("AccountSubType"):
+            typ = next((t for t, (_c, sub) in ACCOUNT_TYPES.items() if sub == rec["AccountSubType"]), None)
+        if typ is None:
+            raise required("AccountType")
+        if typ not in ACCOUNT_TYPES:
+            raise business("Business Validation Error: Invalid AccountType %s." % typ, "AccountType")
+        classification, subtype = ACCOUNT_TYPES[typ]
+        rec.update(AccountType=typ, Classification=classification)
+        rec.setdefault("AccountSubType", (old or {}).get("AccountSubType") or subtype)
+        parent = self._named_ref(rec, "ParentRef", "Account")
+        rec["SubAccount"] = parent is not None
+        rec["FullyQualifiedName"] = (parent["FullyQualifiedName"] + ":" + name) if parent else name
+        key = rec["FullyQualifiedName"].lower()
+        for other in self.data["Account"].values():
+            if other["Id"] != rec["Id"] and other.get("FullyQualifiedName", "").lower() == key:
+                raise QBOError("6240", "Another account is already using this name. Please use a different "
+                               "name. Id=%s" % other["Id"], "Name", message="Duplicate Name Exists Error")
+        rec["Active"] = _truthy(rec.get("Active", True))
+        rec["CurrentBalance"] = (old or {}).get("CurrentBalance", 0)
+        rec["CurrencyRef"] = (old or {}).get("CurrencyRef") or {
+            "value": self.home_currency, "name": CURRENCY_NAMES.get(self.home_currency, self.home_currency)}
 
     def _item(self, rec, old):
         name = rec.get("Name")
@@ -519,8 +634,14 @@ class Company(PaymentRules):
             rec.setdefault("TxnStatus", "Pending")
         if entity == "Invoice":
             self._estimate_links(rec)
+            for flag in INVOICE_FLAGS:
+                rec[flag] = _truthy(rec.get(flag, False))
+        if old is None:
+            for field in ("BillAddr", "ShipAddr"):   # a new sales form takes the customer's addresses
+                if field not in rec and isinstance(cust.get(field), dict):
+                    rec[field] = {k: v for k, v in cust[field].items() if k != "Id"}
         rec.setdefault("EmailStatus", "NotSet")
-        rec.setdefault("PrintStatus", "NotSet")
+        rec.setdefault("PrintStatus", "NeedToPrint" if entity == "Invoice" else "NotSet")
         _check_len(rec, "PrivateNote", 4000)
         self._totals(rec, cust)
         if entity == "CreditMemo":

@@ -2,9 +2,9 @@
 
 US companies: lines carry the pseudo-codes TAX / NON; the rates are those of the transaction's
 `TxnTaxDetail.TxnTaxCodeRef` (a tax code, often a group of several rates) applied to the taxable
-lines after discounts. `TxnTaxDetail.TotalTax` sent by the caller overrides the computed total
-(QBO keeps the difference as the last tax line's `OverrideDeltaAmount`); it needs a tax code and a
-taxable line, else 6000.
+lines, before discounts unless `ApplyTaxAfterDiscount` is true (QBO's default is false).
+`TxnTaxDetail.TotalTax` sent by the caller overrides the computed total (QBO keeps the difference
+as the last tax line's `OverrideDeltaAmount`); it needs a tax code and a taxable line, else 6000.
 
 Other companies: every item line names a real tax code (one or several rates: GST/PST BC is a
 group of two); tax is summed per rate over the lines and rounded per transaction.
@@ -75,6 +75,7 @@ def compute(company, rec, nets):
     by_rate = {}  # rate id -> [base, tax] unrounded
     per_line = []  # (line, net, total percent)
     explicit_total = None
+    after_discount = True
     if company.us:
         rec.pop("GlobalTaxCalculation", None)
         code_id = _ref_id(detail.get("TxnTaxCodeRef"))
@@ -83,7 +84,10 @@ def compute(company, rec, nets):
             code = company.check_ref(code_id, "TaxCode", "TxnTaxDetail.TxnTaxCodeRef")
             detail["TxnTaxCodeRef"] = {"value": code["Id"], "name": code["Name"]}
             rates = code_rates(company, code_id)
-        taxable = [net for line, net in nets if line["SalesItemLineDetail"]["TaxCodeRef"]["value"] == "TAX"]
+        # ApplyTaxAfterDiscount false (QBO's default): tax on the line amounts before discount
+        after_discount = rec.get("ApplyTaxAfterDiscount") in (True, "true")
+        taxable = [net if after_discount else num(line["Amount"]) for line, net in nets
+                   if line["SalesItemLineDetail"]["TaxCodeRef"]["value"] == "TAX"]
         base = sum(taxable, ZERO)
         for rate in rates:
             by_rate[rate["Id"]] = [base, base * num(rate["RateValue"]) / 100]
@@ -146,7 +150,7 @@ def compute(company, rec, nets):
     total = money(net_total + total_tax)
     rec["TotalAmt"] = out(total)
     rec["HomeTotalAmt"] = out(money(total * num(rec["ExchangeRate"])))
-    rec["ApplyTaxAfterDiscount"] = True
+    rec["ApplyTaxAfterDiscount"] = after_discount if company.us else True   # elsewhere always after discount
 
 
 def carry_over(old_detail):
