@@ -30,6 +30,9 @@ def build_parser():
     parser.add_argument("--faults", action="append", default=[],
                         help="REALM:error_rate=0.1,lost_rate=0.05,latency_ms=50,throttle_rate=0,"
                              "timeout_rate=0,timeout_s=5,seed=1 (repeatable)")
+    parser.add_argument("--coreplus-allowance", type=int, default=None,
+                        help="monthly CorePlus (read/query/CDC) calls per realm; past it they answer 429 "
+                             "(Intuit's Builder tier: 500000)")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser
 
@@ -43,7 +46,8 @@ def main(argv=None):
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sim = Simulator(host=args.host, port=args.port, data_file=args.data, latency_ms=args.latency_ms,
-                    time_scale=args.time_scale, limits=not args.no_limits, realms=args.realms)
+                    time_scale=args.time_scale, limits=not args.no_limits, realms=args.realms,
+                    coreplus_allowance=args.coreplus_allowance)
     sim.register_app(args.client_id, args.client_secret, args.redirect_uri or DEFAULT_REDIRECT_URIS)
     if not args.no_limits:
         sim.set_limits(args.per_minute, args.concurrent, args.batch_per_minute, args.batch_items)

@@ -5,12 +5,14 @@ MESSAGES = {
     "610": "Object Not Found",
     "2000": "Invalid batch request",
     "2020": "Required param missing, need to supply the required value for the API",
+    "2030": "Invalid ID",
     "2010": "Request has invalid or unsupported property",
     "2050": "String length is either shorter or longer than supported by specification",
     "2500": "Invalid Reference Id",
     "3001": "message=ThrottleExceeded; errorCode=003001; statusCode=429",
     "3100": "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
     "4000": "Error parsing query",
+    "4001": "Invalid query",
     "5010": "Stale Object Error",
     "6000": "A business validation error has occurred while processing your request",
     "6140": "Duplicate Document Number Error",
@@ -33,7 +35,13 @@ class QBOError(Exception):
         self.status = status
         self.ftype = ftype
         self.message = message or MESSAGES.get(self.code, "Error")
+        self.headers = {}
         super().__init__("%s %s: %s" % (self.code, self.message, detail))
+
+    def with_headers(self, headers):
+        """Extra HTTP headers for the answer (Retry-After)."""
+        self.headers.update(headers)
+        return self
 
     def fault(self):
         err = {"Message": self.message, "Detail": self.detail, "code": self.code}
@@ -80,15 +88,15 @@ def system_error(detail="System Failure Error: An unexpected error occurred"):
     return QBOError("10000", detail, status=500, ftype="SystemFault")
 
 
-def auth_body(detail, now_text):
-    """The lower-case 401 body QBO sends for a missing, expired or revoked token."""
+def auth_body(detail, epoch_ms):
+    """The lower-case 401 body QBO sends for a missing, expired or revoked token (time in epoch milliseconds)."""
     return {
         "warnings": None, "intuitObject": None,
         "fault": {"error": [{"message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
                              "detail": detail, "code": "3200", "element": None}],
                   "type": "AUTHENTICATION"},
         "report": None, "queryResponse": None, "batchItemResponse": [], "attachableResponse": [],
-        "syncErrorResponse": None, "requestId": None, "time": now_text, "cdcresponse": [],
+        "syncErrorResponse": None, "requestId": None, "time": epoch_ms, "status": None, "cdcresponse": [],
     }
 
 

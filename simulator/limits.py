@@ -8,7 +8,7 @@ WINDOW = 60.0
 DEFAULT_LIMITS = {"per_minute": 500, "concurrent": 10, "batch_per_minute": 40, "batch_items": 30,
                   "enabled": True}
 FAULT_KEYS = ("latency_ms", "error_rate", "timeout_rate", "lost_rate", "throttle_rate", "timeout_s")
-COUNTER_KEYS = ("total", "read", "query", "cdc", "create", "update", "delete", "void", "batch", "batch_items",
+COUNTER_KEYS = ("total", "read", "query", "cdc", "create", "update", "delete", "void", "send", "batch", "batch_items",
                 "token", "authorize", "replayed", "throttled", "unauthorized", "faults", "injected_5xx",
                 "injected_429", "lost", "timeouts")
 

@@ -10,9 +10,12 @@ DEFAULT_REDIRECT_URIS = ["http://localhost:8069/qbo/oauth/callback",
 ACCESS_TTL = 3600
 REFRESH_TTL = 8726400
 REFRESH_GRACE = 24 * 3600
+HARD_TTL = 5 * 365 * 86400   # since late 2025 a grant's refresh tokens expire for good 5 years after consent
 CODE_TTL = 600
 
 INVALID_GRANT = {"error": "invalid_grant", "error_description": "Incorrect or invalid refresh token"}
+HARD_EXPIRED = {"error": "invalid_grant",
+                "error_description": "The refresh token has reached its hard expiry: the user must connect again"}
 INVALID_CODE = {"error": "invalid_grant", "error_description": "Invalid or expired authorization code"}
 
 
@@ -85,15 +88,22 @@ class OAuth:
             raise OAuthError(401, {"error": "invalid_client"})
         return client_id
 
-    def token(self, auth_header, form):
+    def token(self, auth_header, form, include_hard_expiry=False):
+        """The token endpoint; with include_hard_expiry (header x-include-refresh-token-hard-expires-in: true)
+        the answer also carries x_refresh_token_lifetime_expires_in."""
         client_id = self.authenticate(auth_header)
         grant_type = form.get("grant_type")
         with self.lock:
             if grant_type == "authorization_code":
-                return self._exchange(client_id, form)
-            if grant_type == "refresh_token":
-                return self._refresh(client_id, form.get("refresh_token"))
-        raise OAuthError(400, {"error": "unsupported_grant_type"})
+                answer = self._exchange(client_id, form)
+            elif grant_type == "refresh_token":
+                answer = self._refresh(client_id, form.get("refresh_token"))
+            else:
+                raise OAuthError(400, {"error": "unsupported_grant_type"})
+            hard = answer.pop("_hard_expires")
+            if include_hard_expiry:
+                answer["x_refresh_token_lifetime_expires_in"] = max(0, int(round(hard - self.clock.now())))
+            return answer
 
     def _exchange(self, client_id, form):
         code = self.codes.pop(form.get("code") or "", None)
@@ -104,7 +114,8 @@ class OAuth:
 
     def _new_grant(self, client_id, realm):
         grant_id = secrets.token_hex(8)
-        self.grants[grant_id] = {"client_id": client_id, "realm": realm, "revoked": False, "latest": None}
+        self.grants[grant_id] = {"client_id": client_id, "realm": realm, "revoked": False, "latest": None,
+                                 "hard_expires": self.clock.now() + HARD_TTL}
         return self._answer(grant_id, self._new_refresh(grant_id))
 
     def _new_refresh(self, grant_id):
@@ -119,8 +130,21 @@ class OAuth:
         self.access[access] = {"grant": grant_id, "expires": now + ACCESS_TTL}
         self._prune(now)
         rt = self.refresh[refresh_token]
+        hard = self._hard_expires(self.grants[grant_id])
         return {"token_type": "bearer", "access_token": access, "expires_in": ACCESS_TTL,
-                "refresh_token": refresh_token, "x_refresh_token_expires_in": int(round(rt["expires"] - now))}
+                "refresh_token": refresh_token,
+                "x_refresh_token_expires_in": max(0, int(round(min(rt["expires"], hard) - now))),
+                "_hard_expires": hard}
+
+    def _hard_expires(self, grant):
+        return grant.get("hard_expires") or self.clock.now() + HARD_TTL
+
+    def set_hard_expiry(self, realm, when):
+        """The refresh tokens of the realm's grants expire for good at `when` (simulator epoch seconds)."""
+        with self.lock:
+            for grant in self.grants.values():
+                if grant["realm"] == realm:
+                    grant["hard_expires"] = when
 
     def _prune(self, now):
         if len(self.access) > 5000:
@@ -135,6 +159,8 @@ class OAuth:
         grant = self.grants[rt["grant"]]
         if grant["revoked"] or grant["client_id"] != client_id:
             raise OAuthError(400, INVALID_GRANT)
+        if self._hard_expires(grant) <= now:
+            raise OAuthError(400, HARD_EXPIRED)
         if rt["superseded"] is not None:
             if now > rt["superseded"] + REFRESH_GRACE:
                 raise OAuthError(400, INVALID_GRANT)
@@ -144,7 +170,9 @@ class OAuth:
 
     def issue(self, realm, client_id=DEFAULT_CLIENT_ID):
         with self.lock:
-            return self._new_grant(client_id, realm)
+            answer = self._new_grant(client_id, realm)
+            answer.pop("_hard_expires")
+            return answer
 
     # ----- revoke and bearer check -----------------------------------------------------------------------
     def revoke(self, auth_header, token):

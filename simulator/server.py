@@ -11,12 +11,14 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from . import documents
 from . import query as qparser
 from . import schema
 from . import web
 from .clock import Clock
 from .errors import QBOError, auth_body, business, system_error, throttle_error, throttle_xml, unsupported
 from .limits import (DEFAULT_LIMITS, Counters, FaultPlan, IdempotencyCache, RateLimiter, Throttled)
+from .metering import CORE, COREPLUS, Metering
 from .oauth import DEFAULT_CLIENT_ID, OAuth, OAuthError
 from .seed import US_REALM, company_name, realm_ids, realm_number
 from .store import BY_LOWER, FAMILY, Company
@@ -24,6 +26,7 @@ from .store import BY_LOWER, FAMILY, Company
 _log = logging.getLogger("qbo_simulator")
 API_RE = re.compile(r"^/v3/company/([^/]+)/?(.*)$")
 WRITE_KINDS = ("create", "update", "delete", "void")
+MINOR_VERSION = 75   # since 2025-08-01 every lower minorversion, and none, is served as 75
 
 
 class Response:
@@ -98,7 +101,7 @@ class _Server(ThreadingHTTPServer):
 
 class Simulator:
     def __init__(self, host="127.0.0.1", port=0, data_file=None, latency_ms=0, time_scale=1.0, limits=True,
-                 autosave_s=30.0, realms=2):
+                 autosave_s=30.0, realms=2, coreplus_allowance=None):
         self.host, self.port = host, port
         self.data_file = data_file
         self.autosave_s = autosave_s
@@ -111,6 +114,7 @@ class Simulator:
         self.limiter = RateLimiter(self.clock)
         self.counters_ = Counters()
         self.idem = IdempotencyCache()
+        self.metering = Metering(self.clock, coreplus_allowance)
         self.faults = {}
         self.log = collections.deque(maxlen=500)
         self.log_lock = threading.Lock()
@@ -182,6 +186,7 @@ class Simulator:
         self.limiter.configure(**DEFAULT_LIMITS)
         self.counters_.reset()
         self.idem.reset()
+        self.metering.reset()
         self.faults = {}
         self.clock.reset()
         with self.log_lock:
@@ -212,6 +217,19 @@ class Simulator:
 
     def counters(self, realm_id=None):
         return self.counters_.snapshot(realm_id)
+
+    def usage(self, realm_id=None):
+        """Metered calls: {month: {"core", "coreplus"}} of one realm, or every realm and the allowance."""
+        return self.metering.usage(realm_id)
+
+    def set_coreplus_allowance(self, allowance):
+        """Monthly CorePlus allowance per realm (None: unlimited); past it CorePlus calls answer 429."""
+        self.metering.set_allowance(allowance)
+
+    def set_refresh_hard_expiry(self, realm_id, seconds):
+        """Refresh tokens of the realm's current grants expire for good `seconds` from now (simulated)."""
+        self._company(realm_id)
+        self.oauth.set_hard_expiry(realm_id, self.clock.now() + float(seconds))
 
     def entities(self, realm_id, entity):
         return self._company(realm_id).entities(self._entity_name(entity))
@@ -245,7 +263,7 @@ class Simulator:
         path = path or self.data_file
         state = {"version": 1, "clock_offset": self.clock.offset,
                  "companies": {realm: c.dump() for realm, c in self.companies.items()},
-                 "oauth": self.oauth.dump(), "idempotency": self.idem.dump()}
+                 "oauth": self.oauth.dump(), "idempotency": self.idem.dump(), "metering": self.metering.dump()}
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(state, handle)
@@ -262,6 +280,7 @@ class Simulator:
                 self.companies[realm].load(company_state)
         self.oauth.load(state.get("oauth", {}))
         self.idem.load(state.get("idempotency"))
+        self.metering.load(state.get("metering"))
         self.clock.advance(state.get("clock_offset", 0) - self.clock.offset)
 
     # ----- HTTP plumbing -----------------------------------------------------------------------------------
@@ -270,13 +289,15 @@ class Simulator:
 
     def fault_response(self, err, headers=None):
         body = {"Fault": err.fault(), "time": self.now_text()}
-        resp = Response(err.status, body, headers=headers)
+        resp = Response(err.status, body, headers=dict(err.headers, **(headers or {})))
         resp.code = err.code
         return resp
 
-    def _record(self, realm, method, path, resp, request_id):
+    def _record(self, realm, method, path, resp, params):
         entry = {"time": self.clock.iso_seconds(), "realm": realm or "", "method": method, "path": path,
-                 "status": "dropped" if resp.drop else resp.status, "code": resp.code, "requestid": request_id}
+                 "status": "dropped" if resp.drop else resp.status, "code": resp.code,
+                 "requestid": params.get("requestid"), "minorversion": self.minor_version(params.get("minorversion")),
+                 "minorversion_asked": params.get("minorversion")}
         with self.log_lock:
             self.log.append(entry)
 
@@ -290,7 +311,7 @@ class Simulator:
             resp = self._api(method, realm, match.group(2).strip("/"), params, headers, body)
             if resp.code and resp.status != 429:
                 self.counters_.add(realm, "faults")
-            self._record(realm, method, url.path, resp, params.get("requestid"))
+            self._record(realm, method, url.path, resp, params)
             return resp
         if path.startswith("/admin/"):
             return self._admin(method, path[len("/admin/"):], params, body)
@@ -314,6 +335,14 @@ class Simulator:
         if path == "/":
             return Response.html(web.dashboard(self))
         return self._record_pages(path, params)
+
+    @staticmethod
+    def minor_version(asked):
+        """The minorversion a request is served with: 75 for anything lower or absent, else the one asked."""
+        try:
+            return max(MINOR_VERSION, int(asked))
+        except (TypeError, ValueError):
+            return MINOR_VERSION
 
     def _base_url(self, headers):
         host = headers.get("Host")
@@ -374,14 +403,18 @@ class Simulator:
         self.counters_.add(None, "token")
         form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         try:
-            return Response(200, self.oauth.token(headers.get("Authorization"), form),
+            hard = (headers.get("x-include-refresh-token-hard-expires-in") or "").strip().lower() == "true"
+            return Response(200, self.oauth.token(headers.get("Authorization"), form, include_hard_expiry=hard),
                             headers={"Cache-Control": "no-store"})
         except OAuthError as exc:
             return Response(exc.status, exc.body)
 
     def _revoke(self, headers, body):
+        """The token comes as JSON (intuit-oauth) or form-encoded (RFC 7009)."""
+        text = body.decode("utf-8", "replace").strip()
         try:
-            token = json.loads(body or b"{}").get("token")
+            token = json.loads(text).get("token") if text.startswith("{") else \
+                {k: v[-1] for k, v in parse_qs(text).items()}.get("token")
         except (ValueError, AttributeError):
             token = None
         try:
@@ -396,7 +429,7 @@ class Simulator:
         token_realm, detail = self.oauth.bearer(headers.get("Authorization"))
         if detail:
             self.counters_.add(realm, "unauthorized")
-            resp = Response(401, auth_body(detail, self.now_text()),
+            resp = Response(401, auth_body(detail, int(self.clock.now() * 1000)),
                             headers={"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'})
             resp.code = "3200"
             return resp
@@ -420,7 +453,7 @@ class Simulator:
                 injected = self._inject(realm, plan)
                 if injected:
                     return injected
-            resp = self._api_call(method, realm, segments, params, body)
+            resp = self._api_call(method, realm, segments, params, headers, body)
             if plan and plan.roll(plan.lost_rate):
                 self.counters_.add(realm, "lost")
                 resp.drop = "lost"
@@ -450,39 +483,75 @@ class Simulator:
             return Response(504, drop="timeout", delay=plan.timeout_s)
         return None
 
-    def _api_call(self, method, realm, segments, params, body):
+    def _api_call(self, method, realm, segments, params, headers, body):
         company = self.companies[realm]
         if not segments:
             raise unsupported("Operation Could not find resource for relative : /v3/company/%s" % realm)
         head = segments[0].lower()
+        nowhere = unsupported("Operation Could not find resource for relative : /%s of full path: /v3/company/%s/%s"
+                              % ("/".join(segments), realm, "/".join(segments)))
+        entity = BY_LOWER.get(head)
+        if head in ("query", "cdc", "batch") and len(segments) > 1:
+            raise nowhere
         if head == "query":
+            self.metering.charge(realm, COREPLUS)
             self.counters_.add(realm, "query")
             text = params.get("query") if method == "GET" else body.decode("utf-8", "replace")
             return self._ok({"QueryResponse": company.query(text or params.get("query", ""))})
         if head == "cdc" and method == "GET":
+            self.metering.charge(realm, COREPLUS)
             self.counters_.add(realm, "cdc")
             return self._ok({"CDCResponse": [{"QueryResponse": self._cdc(company, params)}]})
         if head == "batch" and method == "POST":
             self.counters_.add(realm, "batch")
-            return self._idempotent(company, params, lambda: self._batch(company, self._json(body)), 36)
-        entity = BY_LOWER.get(head)
-        if entity is None:
-            raise unsupported("Operation Could not find resource for relative : /%s of full path: "
-                              "/v3/company/%s/%s" % ("/".join(segments), realm, "/".join(segments)))
+            request_id = params.get("requestid")
+            return self._idempotent(company, params, lambda: self._batch(company, self._json(body), request_id), 36)
+        if entity is None or len(segments) > 3:
+            raise nowhere
+        document = segments[2].lower() if len(segments) == 3 else None
+        if document and not (entity in documents.DOCUMENT_ENTITIES
+                             and (document, method) in (("pdf", "GET"), ("send", "POST"))):
+            raise nowhere
         if method == "GET":
-            self.counters_.add(realm, "read")
             rid = segments[1] if len(segments) > 1 else ("1" if entity in ("Preferences", "CompanyInfo") else None)
             if rid is None:
                 raise unsupported("Operation GET without an id is not supported for %s." % entity)
+            self._check_id(entity, rid)
+            self.metering.charge(realm, COREPLUS)
+            self.counters_.add(realm, "read")
+            if document == "pdf":
+                if not documents.accepts_pdf(headers.get("Accept")):
+                    raise unsupported("Operation pdf answers application/pdf; the request accepts only %s."
+                                      % headers.get("Accept"))
+                return Response(200, documents.pdf(company, entity, rid), "application/pdf")
             return self._ok({entity: company.read(entity, rid)})
         if method != "POST":
             raise unsupported("Method %s is not supported." % method)
+        if document == "send":
+            self._check_id(entity, segments[1])
+
+            def send():
+                self.metering.charge(realm, CORE)
+                answer = documents.send(company, entity, segments[1], params.get("sendTo"))
+                self.counters_.add(realm, "send")
+                return {entity: answer}
+            return self._idempotent(company, params, send, 50)
+        if len(segments) > 1:
+            raise nowhere
 
         def write():
+            self.metering.charge(realm, CORE)
             kind, answer = company.write(entity, self._json(body), params.get("operation"), params.get("include"))
             self.counters_.add(realm, kind)
             return {entity: answer}
         return self._idempotent(company, params, write, 50)
+
+    @staticmethod
+    def _check_id(entity, rid):
+        """QBO ids are numbers (the US pseudo tax codes TAX and NON aside): anything else answers 2030."""
+        if entity in ("TaxCode", "CompanyInfo", "Preferences") or rid.isdigit():
+            return
+        raise QBOError("2030", "Invalid ID : Id should be a valid number. Supplied value:%s" % rid, "id")
 
     def _cdc(self, company, params):
         names = [n.strip() for n in params.get("entities", "").split(",") if n.strip()]
@@ -540,7 +609,7 @@ class Simulator:
                 self.idem.put(company.realm, request_id, resp.status, json.loads(resp.body), resp.code)
             return resp
 
-    def _batch(self, company, payload):
+    def _batch(self, company, payload, request_id=None):
         items = payload.get("BatchItemRequest") if isinstance(payload, dict) else None
         if not isinstance(items, list) or not items:
             raise QBOError("2020", "Required parameter BatchItemRequest is missing in the request",
@@ -557,6 +626,10 @@ class Simulator:
                 for item in items:
                     bid = item.get("bId") if isinstance(item, dict) else None
                     try:
+                        if request_id and len(request_id) + len(str(bid or "")) > 50:
+                            # QBO joins requestid and bId into one id of at most 50 characters
+                            raise business("Business Validation Error: requestid and bId together are longer than "
+                                           "50 characters (%d + %d)." % (len(request_id), len(str(bid or ""))))
                         answers.append(dict(self._batch_item(company, item), bId=bid))
                     except QBOError as err:
                         answers.append({"bId": bid, "Fault": err.fault()})
@@ -564,12 +637,12 @@ class Simulator:
                 company.batch_end()
         return {"BatchItemResponse": answers}
 
-    @staticmethod
-    def _batch_item(company, item):
+    def _batch_item(self, company, item):
         if not isinstance(item, dict):
             raise QBOError("2010", "BatchItemRequest entries must be objects")
         schema.check_batch_item(item, FAMILY)
         if "Query" in item:
+            self.metering.charge(company.realm, COREPLUS)   # each item is metered like a call of its own
             return {"QueryResponse": company.query(item["Query"])}
         entity = next((key for key in item if key in FAMILY), None)
         if entity is None:
@@ -577,6 +650,7 @@ class Simulator:
         operation = item.get("operation", "create")
         if operation not in ("create", "update", "delete"):
             raise unsupported("Batch operation %s is not supported." % operation)
+        self.metering.charge(company.realm, CORE)
         return {entity: company.write(entity, item[entity], operation, item.get("include"))[1]}
 
     # ----- admin ------------------------------------------------------------------------------------------
@@ -617,6 +691,12 @@ class Simulator:
             return [{"realm_id": r, "name": name} for r, name in self.company_names()]
         elif action == "counters":
             return self.counters(realm or None)
+        elif action == "usage":
+            if method == "POST":
+                self.set_coreplus_allowance(data.get("coreplus_allowance"))
+            return self.usage(realm or None)
+        elif action == "refresh_hard_expiry":
+            self.set_refresh_hard_expiry(realm, float(data["seconds"]))
         elif action == "entities":
             return self.entities(realm, data.get("entity", "Customer"))
         elif action == "revoke":
