@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import Command
 from odoo.tests import tagged
 
@@ -235,10 +237,13 @@ class TestPaymentsUS(PaymentScenarios, QboInvoiceCase):
         self.register(invoice, amount=10)
         self.pdrain()
         self.assertEqual(self.remote(invoice, "Invoice")["SyncToken"], "1")
-        invoice.ref = "PO 99"
+        # a change QuickBooks sees (an update that changes nothing keeps the SyncToken, as in QBO)
+        due = invoice.invoice_date_due + timedelta(days=10)
+        invoice.invoice_date_due = due
         self.pdrain()
         self.assertEqual(invoice.qbo_state, "synced", invoice.qbo_error)
-        self.assertEqual(self.remote(invoice, "Invoice")["SyncToken"], "2")
+        remote = self.remote(invoice, "Invoice")
+        self.assertEqual((remote["SyncToken"], remote["DueDate"]), ("2", str(due)))
 
     def test_foreign_currency_payment_with_rate(self):
         self.enable_payments()
