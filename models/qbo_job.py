@@ -206,13 +206,26 @@ class QboJob(models.Model):
                 "concurrent": int(get("qbo_financial_hub.concurrent_requests", 10))}
 
     @api.model
-    def _qbo_single_share(self):
-        """The share of a chunk's writes sent one per request beside its /batch requests: what
-        the minute's requests left after its batches can carry (460 of 1,660 writes with
-        Intuit's 500 requests and 40 batches of 30)."""
+    def _qbo_singles(self, count):
+        """How many of a claim of `count` jobs are sent one per request, beside its /batch
+        requests: all of a claim of a few jobs (one request instead of one batch), else the
+        share that uses both of a realm's budgets at once, whole batches of 30 for the rest.
+        With Intuit's 500 requests and 40 batches a minute, and one /batch of lookups per
+        chunk, 180 of 600: per chunk 15 batches and 195 requests, about 1,500 writes a
+        minute where batches alone carry 1,170."""
+        if not self._qbo_single_writes():
+            return 0
+        if count <= SINGLES_UP_TO:
+            return count
         budgets = self._qbo_budgets()
-        spare = max(budgets["request"] - budgets["batch"], 0)
-        return spare / (spare + BATCH_ITEMS * budgets["batch"]) if spare else 0.0
+        spare = budgets["request"] - budgets["batch"]
+        if spare <= 0:
+            return 0
+        # requests per record = batches per record * request / batch budget, solved for the share
+        per_batch, lookup = 1 / BATCH_ITEMS, 1 / count
+        share = spare * (per_batch + lookup) / (budgets["batch"] + spare * per_batch)
+        batched = BATCH_ITEMS * round((1 - share) * count / BATCH_ITEMS)
+        return min(max(count - batched, 0), count)
 
     @api.model
     def _qbo_single_writes(self):
@@ -229,8 +242,8 @@ class QboJob(models.Model):
         back with their batch reference, so their re-send replays the same requestids.
 
         The claim decides which jobs go in /batch requests and which go one per request
-        (their batch reference ends with 's'): all of them in a claim of a few jobs, else the
-        newest by `_qbo_single_share`. The decision is stored, so a re-send is the same."""
+        (their batch reference ends with 's'): the newest `_qbo_singles` of them. The decision
+        is stored, so a re-send is the same."""
         cr = self.env.cr
         cr.execute("""
             SELECT id, batch_ref FROM qbo_job
@@ -243,28 +256,24 @@ class QboJob(models.Model):
             ids = [jid for jid, bref in stale if bref == ref]
             cr.execute("UPDATE qbo_job SET sent_at = now() at time zone 'UTC' WHERE id IN %s", [tuple(ids)])
         else:
-            batch_ref = uuid.uuid4().hex[:24]
             # jobs being sent hold their level back too: a later level waits until they are in
             cr.execute("""
-                WITH taken AS (
-                    SELECT id FROM qbo_job
-                     WHERE company_id = %(c)s AND state = 'pending' AND next_attempt_at <= clock_timestamp() at time zone 'UTC'
-                       AND level = (SELECT min(level) FROM qbo_job
-                                     WHERE company_id = %(c)s AND (state = 'sending' OR (state = 'pending'
-                                       AND next_attempt_at <= clock_timestamp() at time zone 'UTC')))
-                     ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED),
-                ready AS (SELECT id, row_number() OVER (ORDER BY id) AS n, count(*) OVER () AS total FROM taken)
-                UPDATE qbo_job j SET state = 'sending', attempts = j.attempts + 1,
-                                     batch_ref = CASE WHEN ready.total <= %(few)s
-                                                        OR ready.n > ready.total - round(ready.total * %(share)s)
-                                                      THEN %(ref)s || 's' ELSE %(ref)s END,
-                                     sent_at = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
-                  FROM ready WHERE j.id = ready.id
-                RETURNING j.id
-            """, {"c": company_id, "limit": limit, "ref": batch_ref,
-                  "few": SINGLES_UP_TO if self._qbo_single_writes() else 0,
-                  "share": self._qbo_single_share() if self._qbo_single_writes() else 0.0})
+                SELECT id FROM qbo_job
+                 WHERE company_id = %(c)s AND state = 'pending' AND next_attempt_at <= clock_timestamp() at time zone 'UTC'
+                   AND level = (SELECT min(level) FROM qbo_job
+                                 WHERE company_id = %(c)s AND (state = 'sending' OR (state = 'pending'
+                                   AND next_attempt_at <= clock_timestamp() at time zone 'UTC')))
+                 ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""", {"c": company_id, "limit": limit})
             ids = [r[0] for r in cr.fetchall()]
+            if ids:
+                singles = self._qbo_singles(len(ids))
+                batch_ref = uuid.uuid4().hex[:24]
+                cr.execute("""
+                    UPDATE qbo_job SET state = 'sending', attempts = attempts + 1,
+                                       batch_ref = CASE WHEN id >= %(cut)s THEN %(ref)s || 's' ELSE %(ref)s END,
+                                       sent_at = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
+                     WHERE id IN %(ids)s""", {"ids": tuple(ids), "ref": batch_ref,
+                                              "cut": ids[len(ids) - singles] if singles else ids[-1] + 1})
         cr.commit()
         self.invalidate_model()
         return self.browse(sorted(ids))
