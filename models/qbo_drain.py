@@ -35,7 +35,7 @@ from odoo import SUPERUSER_ID, api, sql_db
 from odoo.exceptions import UserError
 
 from ..qbo import AuthenticationError, QBOClient, QBOError, TransientError
-from .qbo_rate import PgRateLimiter
+from .qbo_rate import PgRateLimiter, budget_cursor
 
 _logger = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ class Lane:
         local = self._local
         if getattr(local, "session", None) is None:
             local.session = requests.Session()
-            local.cr = sql_db.db_connect(self.dbname).cursor()
+            local.cr = budget_cursor(self.dbname)
             local.limiters = {}
             with self._opened_lock:
                 self._opened += [local.session, local.cr]
@@ -292,7 +292,7 @@ class Lane:
     def _main_limiter(self, realm):
         if realm not in self._main:
             if self._main_cr is None:
-                self._main_cr = sql_db.db_connect(self.dbname).cursor()
+                self._main_cr = budget_cursor(self.dbname)
             self._main[realm] = PgRateLimiter(self.dbname, realm, self.budgets, cursor=lambda: self._main_cr)
         return self._main[realm]
 

@@ -18,6 +18,8 @@ came back. A worker that dies loses its connection and with it its slots, so not
 import random
 import time
 
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
 from odoo import sql_db
 
 # kind -> requests per window
@@ -28,11 +30,20 @@ SLOT_LOCK_SPACE = 0x51B0   # first key of the advisory locks of the in-flight sl
 SLOT_POLL = 0.05           # seconds between two looks for a free in-flight slot
 
 
+def budget_cursor(dbname):
+    """A cursor of its own for budget reservations, in READ COMMITTED (Odoo's cursors are
+    REPEATABLE READ): once the realm's budget row is locked, the next statement must see the
+    reservation the previous holder just committed, and a concurrent cleanup is no conflict."""
+    cr = sql_db.db_connect(dbname).cursor()
+    cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+    return cr
+
+
 class PgRateLimiter:
     """The rate_limiter the QBO client calls before (``acquire``) and after (``release``) every
     HTTP attempt. Not thread-safe: one per thread. ``cursor`` may be a callable returning the
     cursor to use (several limiters of one thread can share a connection); by default the
-    limiter opens its own connection."""
+    limiter opens its own connection (see `budget_cursor`)."""
 
     def __init__(self, dbname, realm, budgets=None, sleep=time.sleep, window=WINDOW, cursor=None):
         self.dbname = dbname
@@ -49,7 +60,7 @@ class PgRateLimiter:
         if self._cursor_source is not None:
             return self._cursor_source()
         if self._cr is None or self._cr.closed:
-            self._cr = sql_db.db_connect(self.dbname).cursor()
+            self._cr = budget_cursor(self.dbname)
         return self._cr
 
     def close(self):
@@ -104,7 +115,11 @@ class PgRateLimiter:
 
     def acquire(self, kind="request"):
         self.release()   # an attempt that raised before its answer never told us
-        wait = self._reserve(("batch", "request") if kind == "batch" else ("request",))
+        try:
+            wait = self._reserve(("batch", "request") if kind == "batch" else ("request",))
+        except Exception:
+            self._cursor().rollback()   # the cursor serves the next reservation
+            raise
         if wait > 0:
             self.waited += wait
             self.sleep(wait)
