@@ -13,7 +13,8 @@ Online simulator running beside it:
    with a :class:`Harness` ``h``: ``h.registry`` (open ``with h.registry.cursor() as cr`` and
    ``api.Environment(cr, SUPERUSER_ID, {})``), ``h.sim`` (the simulator's URL and admin API),
    ``h.connect_company(env)``, ``h.create_records(...)``, ``h.map_for_invoices(env, company)``,
-   ``h.create_invoices(...)`` and ``h.drain(company_id)``.
+   ``h.create_invoices(...)``, ``h.drain(company_id)`` (the engine in this process),
+   ``h.company_env(env, company)`` and ``h.cron_workers(n)`` (n Odoo cron worker processes).
 
 The exit status is the script's (``run`` returning a non-zero int, or raising, fails the run).
 """
@@ -213,6 +214,14 @@ class Harness:
             cr.execute("SELECT state, count(*) FROM qbo_job WHERE company_id = %s GROUP BY state", [company_id])
             return dict(cr.fetchall())
 
+    def cron_workers(self, count, tag="workers"):
+        """Start `count` Odoo cron worker processes on this database (see CronWorkers)."""
+        return CronWorkers(self.registry.db_name, count, tag).start()
+
+    def company_env(self, env, company):
+        """`env` whose current company (env.company) is `company`."""
+        return env(context=dict(env.context, allowed_company_ids=[company.id]))
+
     def drain(self, company_id, deadline=None, client_options=None):
         """One call of the engine's drain (what the cron runs for a company)."""
         from odoo import SUPERUSER_ID, api
@@ -220,6 +229,45 @@ class Harness:
             env = api.Environment(cr, SUPERUSER_ID, {})
             return env["qbo.job"]._qbo_process_company(company_id, deadline=deadline,
                                                        client_options=client_options)
+
+
+class CronWorkers:
+    """`count` Odoo cron worker processes (scripts/cron_worker.py) on the script's database:
+    Odoo's own cron machinery runs the addon's crons, as a server's cron workers would.
+    ``stop()`` ends them and returns the sum of their {"cpu", "sql", "runs"}."""
+
+    def __init__(self, db, count, tag="workers"):
+        self.db, self.count, self.tag = db, count, tag
+        self.stop_file = odoo_env.RUN_DIR / f"{tag}.stop"
+        self.procs = []
+
+    def start(self):
+        self.stop_file.unlink(missing_ok=True)
+        for i in range(self.count):
+            stats = odoo_env.RUN_DIR / f"{self.tag}-{i}.json"
+            stats.unlink(missing_ok=True)
+            log = open(odoo_env.RUN_DIR / f"{self.tag}-{i}.log", "w")
+            proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "cron_worker.py"), "--db", self.db,
+                                     "--stop-file", str(self.stop_file), "--stats", str(stats)],
+                                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            self.procs.append((proc, stats, log))
+        return self
+
+    def stop(self, timeout=300):
+        self.stop_file.touch()
+        total = {"cpu": 0.0, "sql": 0, "runs": 0}
+        for proc, stats, log in self.procs:
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+            if stats.exists():
+                for key, value in json.loads(stats.read_text()).items():
+                    total[key] += value
+        self.procs = []
+        return total
 
 
 def load_script(path):
