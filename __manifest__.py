@@ -16,6 +16,7 @@
         "data/ir_cron_data.xml",
         "views/qbo_reference_views.xml",
         "views/qbo_mapping_views.xml",
+        "views/account_account_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/product_views.xml",

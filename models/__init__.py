@@ -12,6 +12,7 @@ from . import product_product
 from . import qbo_import
 from . import res_company_naming
 from . import qbo_sales_form
+from . import qbo_sales_tax
 from . import account_move
 from . import sale_order
 from . import res_partner_currency

@@ -8,3 +8,7 @@ class AccountAccount(models.Model):
         "qbo.reference", string="QuickBooks account", company_dependent=True,
         domain="[('kind', '=', 'account'), ('company_id', '=', current_company_id)]",
         help="The QuickBooks Online account used when products carry this account.")
+    qbo_line_product_id = fields.Many2one(
+        "product.product", string="QuickBooks item for lines without a product", company_dependent=True,
+        help="Invoice lines on this account that have no product are sent to QuickBooks with this product's item "
+             "(instead of the one set in the settings).")

@@ -161,10 +161,35 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------------------
     # sales form hooks
     # ------------------------------------------------------------------------------
+    def _qbo_sign(self):
+        """+1 when a credit of this document's lines is a positive QuickBooks amount."""
+        return -1 if self.move_type == "out_invoice" else 1
+
     def _qbo_form_lines(self):
+        """The invoice lines, then the lines Odoo adds beside them that change the total or the tax:
+        cash rounding and early-payment discount (a negative taxed line and its untaxed twin)."""
         self.ensure_one()
-        return [self._qbo_line(line, line.quantity, line.tax_ids)
-                for line in self.invoice_line_ids.sorted(lambda l: (l.sequence, l.id))]
+        lines = [self._qbo_line(line, line.quantity, line.tax_ids, account=line.account_id)
+                 for line in self.invoice_line_ids.sorted(lambda l: (l.sequence, l.id))]
+        sign = self._qbo_sign()
+        extra = self.line_ids.filtered(lambda l: l.display_type in ("rounding", "epd") and not l.tax_line_id)
+        for line in extra.sorted("id"):
+            lines.append(self._qbo_line(line, 1.0, line.tax_ids, account=line.account_id,
+                                        subtotal=sign * line.amount_currency, total=False))
+        return lines
+
+    def _qbo_tax_amounts(self):
+        """The tax Odoo booked, per tax: the invoice's tax lines, and the cash rounding Odoo adds
+        to the biggest tax (a rounding line carrying that tax)."""
+        self.ensure_one()
+        amounts = defaultdict(float)
+        for line in self.line_ids.filtered(lambda l: l.display_type == "tax" or (
+                l.display_type == "rounding" and l.tax_line_id)):
+            amounts[line.tax_line_id] += self._qbo_sign() * line.amount_currency
+        return dict(amounts)
+
+    def _qbo_booked_rate(self):
+        return self.invoice_currency_rate
 
     def _qbo_form_shipping_partner(self):
         return self.partner_shipping_id

@@ -1,3 +1,5 @@
+import json
+
 from odoo import api, fields, models
 
 # The QBO list entities cached per company, with the Odoo name of each kind.
@@ -27,6 +29,8 @@ class QboReference(models.Model):
     account_type = fields.Char(help="QuickBooks account type, for accounts.")
     rate = fields.Float("Rate (%)", digits=(16, 4), help="Total sales rate, for tax codes.")
     taxable = fields.Boolean(help="For tax codes: whether the code charges tax.")
+    tax_rates = fields.Text(help="For tax codes: the QuickBooks sales rates of the code, as JSON "
+                                 "[{id, name, rate}] (a group code such as GST/PST BC has several).")
     due_days = fields.Integer(help="For terms: days until due.")
 
     _sql_constraints = [
@@ -44,6 +48,14 @@ class QboReference(models.Model):
                 label = f"{label} [{ref.account_type}]"
             ref.display_name = label
 
+    def _qbo_rates(self):
+        """[{id, name, rate}] of a tax code, in QuickBooks' order."""
+        self.ensure_one()
+        try:
+            return json.loads(self.tax_rates or "[]")
+        except ValueError:
+            return []
+
     # ------------------------------------------------------------------------------
     @api.model
     def _qbo_import(self, company):
@@ -53,15 +65,20 @@ class QboReference(models.Model):
         company.ensure_one()
         client = company._qbo_client()
         company._qbo_fetch_company_info()
-        rates = {r["Id"]: float(r.get("RateValue") or 0.0) for r in client.query_all("TaxRate")}
+        rate_rows = {r["Id"]: r for r in client.query_all("TaxRate")}
+        rates = {rid: float(r.get("RateValue") or 0.0) for rid, r in rate_rows.items()}
         rows = {"term": [], "taxcode": [], "account": []}
         for term in client.query_all("Term"):
             rows["term"].append({"qbo_id": term["Id"], "name": term.get("Name"),
                                  "active": term.get("Active", True), "due_days": term.get("DueDays") or 0})
         for code in client.query_all("TaxCode"):
             details = (code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
-            rate = sum(rates.get((d.get("TaxRateRef") or {}).get("value"), 0.0) for d in details)
+            rate_ids = [(d.get("TaxRateRef") or {}).get("value") for d in details]
+            rate = sum(rates.get(rid, 0.0) for rid in rate_ids)
+            code_rates = json.dumps([{"id": rid, "name": (rate_rows.get(rid) or {}).get("Name") or rid,
+                                      "rate": rates.get(rid, 0.0)} for rid in rate_ids if rid])
             rows["taxcode"].append({"qbo_id": code["Id"], "name": code.get("Name"), "rate": rate,
+                                    "tax_rates": code_rates,
                                     "active": code.get("Active", True),
                                     "taxable": bool(code.get("Taxable", rate > 0))})
         for account in client.query_all("Account"):

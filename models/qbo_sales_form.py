@@ -27,11 +27,22 @@ class QboSalesForm(models.AbstractModel):
         raise NotImplementedError
 
     @staticmethod
-    def _qbo_line(line, qty, taxes):
-        """One document line as the payload builder reads it."""
+    def _qbo_line(line, qty, taxes, account=None, subtotal=None, total=None):
+        """One document line as the payload builder reads it (`total`: tax included, when known)."""
         return {"display_type": line.display_type if line.display_type in ("line_section", "line_note") else False,
-                "name": line.name, "product": line.product_id, "qty": qty, "subtotal": line.price_subtotal,
-                "taxes": taxes}
+                "name": line.name, "product": line.product_id, "qty": qty,
+                "subtotal": line.price_subtotal if subtotal is None else subtotal,
+                "total": line.price_total if total is None and line.display_type in (False, "product") else total,
+                "taxes": taxes, "account": account}
+
+    def _qbo_line_product(self, line, company):
+        """The product whose QuickBooks item a line is sent with: its own, else the one set for
+        its income account, else the company's product for lines without a product."""
+        if line["product"]:
+            return line["product"]
+        account = line.get("account")
+        override = account and account.with_company(company).qbo_line_product_id
+        return override or company.sudo().qbo_line_product_id
 
     # a document QBO already holds --------------------------------------------------------
     def _qbo_number_match_queries(self, company):
@@ -87,31 +98,20 @@ class QboSalesForm(models.AbstractModel):
         if customer.qbo_hub != "active":
             problems.append(self.env._("The customer %(c)s is Inactive in the Financial Hub: switch it to Active first.",
                               c=customer.display_name))
-        us = company.qbo_tax_model == "us"
-        codes = set()
-        for line in self._qbo_form_lines():
+        lines = self._qbo_form_lines()
+        for line in lines:
             if line["display_type"]:
                 continue
-            product = line["product"]
+            product = self._qbo_line_product(line, company)
             label = line["name"] or self.env._("(no description)")
             if not product:
-                problems.append(self.env._("The line '%(l)s' has no product: QuickBooks needs an item on every line.", l=label))
+                problems.append(self.env._(
+                    "The line '%(l)s' has no product, and no product is set for lines without one (Settings > "
+                    "QuickBooks > Lines without a product, or on the account %(a)s).",
+                    l=label, a=line.get("account") and line["account"].display_name or "-"))
             elif not product.with_company(company)._qbo_income_ref(company):
                 problems.append(self.env._("The product %(p)s has no income account for QuickBooks.", p=product.display_name))
-            unmapped = line["taxes"].filtered(lambda t: not t.qbo_tax_code_ref_id)
-            for tax in unmapped:
-                problems.append(self.env._("The tax %(t)s has no QuickBooks tax code in the mapping.", t=tax.name))
-            mapped = line["taxes"].qbo_tax_code_ref_id
-            if len(mapped) > 1:
-                problems.append(self.env._("The line '%(l)s' carries taxes mapped to several QuickBooks tax codes (%(c)s).",
-                                  l=label, c=", ".join(mapped.mapped("name"))))
-            if not us and not line["taxes"] and not (company.qbo_product_tax_zero_id or company.qbo_tax_zero_id):
-                problems.append(self.env._("The line '%(l)s' has no tax, and no zero-rated QuickBooks tax code is mapped.",
-                                  l=label))
-            codes |= set(mapped.ids)
-        if us and len(codes) > 1:
-            problems.append(self.env._("QuickBooks (US) applies one sales tax per transaction, and this document carries "
-                              "several: %(c)s.", c=", ".join(self.env["qbo.reference"].browse(codes).mapped("name"))))
+        problems += self._qbo_tax_plan(company, lines)["problems"]
         try:
             number = self._qbo_form_number(company)
         except TemplateError as exc:
@@ -125,7 +125,10 @@ class QboSalesForm(models.AbstractModel):
         if home and currency != home and not company.qbo_multicurrency:
             problems.append(self.env._("The currency %(c)s is not enabled in QuickBooks (home currency %(h)s, "
                               "multi-currency off).", c=currency, h=home))
-        return problems
+        elif home and currency != home and not self._qbo_exchange_rate(company):
+            problems.append(self.env._("Odoo has no exchange rate between %(c)s and the QuickBooks home currency "
+                                       "%(h)s on %(d)s.", c=currency, h=home, d=self._qbo_form_date()))
+        return list(dict.fromkeys(problems))
 
     # payload ---------------------------------------------------------------------------
     def _qbo_wait_for(self, records, company, label):
@@ -157,39 +160,39 @@ class QboSalesForm(models.AbstractModel):
         customer = self._qbo_customer(company)
         customer_id = self._qbo_wait_for(customer, company, self.env._("the customer"))[customer.id]
         lines = self._qbo_form_lines()
-        products = self.env["product.product"].browse(
-            {line["product"].id for line in lines if not line["display_type"] and line["product"]})
-        item_refs = self._qbo_wait_for(products, company, self.env._("the product(s)"))
-        us = company.qbo_tax_model == "us"
-        zero_code = company.qbo_product_tax_zero_id or company.qbo_tax_zero_id
-        qbo_lines, txn_code = [], None
-        for line in lines:
+        products = {index: self._qbo_line_product(line, company) for index, line in enumerate(lines)
+                    if not line["display_type"]}
+        item_refs = self._qbo_wait_for(self.env["product.product"].union(*products.values()), company,
+                                       self.env._("the product(s)"))
+        plan = self._qbo_tax_plan(company, lines)
+        if plan["problems"]:
+            raise QboPayloadError(plan["problems"])
+        currency = self.currency_id
+        qbo_lines = []
+        for index, line in enumerate(lines):
             if line["display_type"]:
                 if line["name"]:
                     qbo_lines.append({"DetailType": "DescriptionOnly", "Description": line["name"][:4000],
                                       "DescriptionLineDetail": {}})
                 continue
-            subtotal = self.currency_id.round(line["subtotal"])
-            detail = {"ItemRef": {"value": item_refs[line["product"].id]}}
+            subtotal = currency.round(line["subtotal"])
+            detail = {"ItemRef": {"value": item_refs[products[index].id]}}
             qty = line["qty"]
             unit = round(subtotal / qty, UNIT_PRICE_DIGITS) if qty else 0.0
-            if qty and self.currency_id.compare_amounts(qty * unit, subtotal) == 0:
+            if qty and currency.compare_amounts(qty * unit, subtotal) == 0:
                 # a line discount is folded into the unit price, so QBO's Qty x UnitPrice is Odoo's subtotal
                 detail.update({"Qty": qty, "UnitPrice": unit})
-            code = line["taxes"].qbo_tax_code_ref_id[:1]
-            if us:
+            code = plan["codes"][index]
+            if plan["us"]:
                 detail["TaxCodeRef"] = {"value": "TAX" if line["taxes"] else "NON"}
-                txn_code = txn_code or code
             else:
-                detail["TaxCodeRef"] = {"value": (code or zero_code).qbo_id}
+                detail["TaxCodeRef"] = {"value": code.qbo_id}
+                if plan["inclusive"] and line.get("total") is not None:
+                    detail["TaxInclusiveAmt"] = currency.round(line["total"])
             qbo_lines.append({"DetailType": "SalesItemLineDetail", "Amount": subtotal,
                               "Description": (line["name"] or "")[:4000], "SalesItemLineDetail": detail})
         payload = {"CustomerRef": {"value": customer_id}, "Line": qbo_lines}
-        if us:
-            if txn_code:
-                payload["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": txn_code.qbo_id}}
-        else:
-            payload["GlobalTaxCalculation"] = "TaxExcluded"
+        payload.update(self._qbo_tax_header(plan))
         number = self._qbo_form_number(company)
         if number:
             payload["DocNumber"] = number
@@ -207,10 +210,30 @@ class QboSalesForm(models.AbstractModel):
                 payload["ExchangeRate"] = self._qbo_exchange_rate(company)
         return payload
 
+    def _qbo_booked_rate(self):
+        """Units of the document currency per unit of the company currency, as Odoo booked the
+        document (invoice_currency_rate, currency_rate)."""
+        raise NotImplementedError
+
     def _qbo_exchange_rate(self, company):
-        """Home currency per unit of the document currency, as Odoo booked it."""
-        rate = self.env["res.currency"]._get_conversion_rate(
-            self.currency_id, company.currency_id, company, self._qbo_form_date())
+        """QuickBooks' ExchangeRate: units of the QuickBooks home currency per unit of the document
+        currency. From the rate Odoo booked the document at, and when the QuickBooks home currency
+        is not the Odoo company currency, through Odoo's rate of the home currency on the
+        document date. 0.0 when Odoo has no such rate."""
+        company = company.sudo()
+        booked = self._qbo_booked_rate()
+        if not booked:
+            return 0.0
+        rate = 1.0 / booked  # company currency per document currency unit
+        home = company.qbo_home_currency
+        if home and home != company.currency_id.name:
+            home_currency = self.env["res.currency"].with_context(active_test=False).search([("name", "=", home)],
+                                                                                              limit=1)
+            if not home_currency or not home_currency.active or not home_currency.rate_ids.filtered(
+                    lambda r: not r.company_id or r.company_id == company):
+                return 0.0
+            rate *= self.env["res.currency"]._get_conversion_rate(
+                company.currency_id, home_currency, company, self._qbo_form_date())
         return round(rate, 8)
 
     def _qbo_with_token(self, payload, link, match):

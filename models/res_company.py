@@ -106,6 +106,11 @@ class ResCompany(models.Model):
         "qbo.reference", string="Default inventory asset account", domain="[('kind', '=', 'account')]")
     qbo_receivable_account_id = fields.Many2one(
         "qbo.reference", string="Receivable account", domain="[('kind', '=', 'account')]")
+    qbo_line_product_id = fields.Many2one(
+        "product.product", string="Lines without a product",
+        help="The product (a service) whose QuickBooks item carries invoice and quotation lines that have no "
+             "product, such as free-text lines, cash rounding and early-payment discounts. An income account "
+             "can name another one (field 'QuickBooks item for lines without a product' on the account).")
     qbo_mapping_problems = fields.Text(compute="_compute_qbo_mapping_problems")
 
     # ==================================================================================
@@ -341,7 +346,8 @@ class ResCompany(models.Model):
     # Mapping checks
     # ==================================================================================
     @api.depends("qbo_enabled", "qbo_state", "qbo_references_date", "qbo_income_account_id",
-                 "qbo_tax_default_id", "qbo_product_tax_default_id", "qbo_tax_model")
+                 "qbo_tax_default_id", "qbo_product_tax_default_id", "qbo_tax_model", "currency_id",
+                 "qbo_home_currency", "qbo_multicurrency")
     def _compute_qbo_mapping_problems(self):
         for company in self:
             problems = company._qbo_mapping_problems() if company.qbo_enabled else []
@@ -370,14 +376,40 @@ class ResCompany(models.Model):
             if unmapped:
                 problems.append(self.env._("Payment terms without a QuickBooks term: %(names)s",
                                   names=", ".join(unmapped.mapped("name"))))
-            taxes = self.env["account.tax"].search([
-                ("company_id", "=", company.id), ("type_tax_use", "=", "sale"),
-                ("amount_type", "!=", "group"), ("qbo_tax_code_ref_id", "=", False)])
-            if taxes:
-                problems.append(self.env._("Sales taxes without a QuickBooks tax code: %(names)s",
-                                  names=", ".join(taxes.mapped("name"))))
-            if company.tax_calculation_rounding_method == "round_per_line":
-                problems.append(self.env._("Odoo rounds tax per line and QuickBooks per invoice, so invoices with several "
-                                  "taxed lines can differ by a cent: set Invoicing > Settings > Rounding Method "
-                                  "to 'Round Globally'."))
+            taxes = self.env["account.tax"].search([("company_id", "=", company.id), ("type_tax_use", "=", "sale")])
+            groups = taxes.filtered(lambda t: t.amount_type == "group")
+
+            def carried(tax):
+                # a tax used inside groups needs no code of its own when its groups have one
+                if not tax.qbo_tax_code_problem:
+                    return True
+                parents = groups.filtered(lambda g: tax in g.children_tax_ids)
+                return tax.amount_type != "group" and parents and not any(parents.mapped("qbo_tax_code_problem"))
+            unmapped = taxes.filtered(lambda t: not carried(t))
+            if unmapped:
+                problems.append(self.env._("Sales taxes QuickBooks cannot carry: %(names)s",
+                                  names="; ".join(unmapped.mapped("qbo_tax_code_problem"))))
+            problems += company._qbo_currency_problems()
         return problems
+
+    def _qbo_currency_problems(self):
+        """A QuickBooks home currency other than the company currency is accepted only when every
+        document's rate can be derived from Odoo's rates: QuickBooks must be multi-currency (the
+        company currency is foreign there) and Odoo must hold rates of the home currency."""
+        self.ensure_one()
+        company = self.sudo()
+        home = company.qbo_home_currency
+        if not home or home == company.currency_id.name:
+            return []
+        if not company.qbo_multicurrency:
+            return [self.env._(
+                "The QuickBooks home currency %(h)s is not the company currency %(c)s and multi-currency is off in "
+                "QuickBooks: documents would be booked at par. Connect the QuickBooks company kept in %(c)s, or "
+                "turn multi-currency on in QuickBooks and press Refresh lists.", h=home, c=company.currency_id.name)]
+        currency = self.env["res.currency"].with_context(active_test=False).search([("name", "=", home)], limit=1)
+        if not currency.active or not currency.rate_ids.filtered(lambda r: not r.company_id or r.company_id == company):
+            return [self.env._(
+                "The QuickBooks home currency %(h)s is not the company currency %(c)s: QuickBooks' exchange rates are "
+                "derived from Odoo's rates of %(h)s, and Odoo has none. Activate %(h)s and give it rates.",
+                h=home, c=company.currency_id.name)]
+        return []

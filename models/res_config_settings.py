@@ -38,6 +38,7 @@ class ResConfigSettings(models.TransientModel):
     qbo_expense_account_id = fields.Many2one(related="company_id.qbo_expense_account_id", readonly=False)
     qbo_asset_account_id = fields.Many2one(related="company_id.qbo_asset_account_id", readonly=False)
     qbo_receivable_account_id = fields.Many2one(related="company_id.qbo_receivable_account_id", readonly=False)
+    qbo_line_product_id = fields.Many2one(related="company_id.qbo_line_product_id", readonly=False)
 
     def action_qbo_connect(self):
         self.ensure_one()

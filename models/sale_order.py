@@ -74,16 +74,53 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------------------
     # sales form hooks
     # ------------------------------------------------------------------------------
+    def _qbo_order_lines(self):
+        return self.order_line.filtered(lambda l: not l.is_downpayment).sorted(lambda l: (l.sequence, l.id))
+
     def _qbo_form_lines(self):
+        """The order lines, then the early-payment discount lines Odoo computes the tax with."""
         self.ensure_one()
-        return [self._qbo_line(line, line.product_uom_qty, line.tax_id)
-                for line in self.order_line.filtered(lambda l: not l.is_downpayment).sorted(lambda l: (l.sequence, l.id))]
+        lines = [self._qbo_line(line, line.product_uom_qty, line.tax_id,
+                                account=line.product_id.product_tmpl_id._get_product_accounts()["income"]
+                                if line.product_id else None)
+                 for line in self._qbo_order_lines()]
+        for base_line in self._add_base_lines_for_early_payment_discount():
+            lines.append({"display_type": False, "name": self.env._("Early payment discount"),
+                          "product": self.env["product.product"], "qty": 1.0, "subtotal": base_line["price_unit"],
+                          "total": False, "taxes": base_line["tax_ids"], "account": None})
+        return lines
+
+    def _qbo_base_lines(self):
+        """Odoo's tax computation of the pushed lines, as the order computes its amounts."""
+        AccountTax = self.env["account.tax"]
+        base_lines = [line._prepare_base_line_for_taxes_computation()
+                      for line in self._qbo_order_lines().filtered(lambda l: not l.display_type)]
+        base_lines += self._add_base_lines_for_early_payment_discount()
+        AccountTax._add_tax_details_in_base_lines(base_lines, self.company_id)
+        AccountTax._round_base_lines_tax_details(base_lines, self.company_id)
+        return base_lines
+
+    def _qbo_tax_amounts(self):
+        self.ensure_one()
+        AccountTax = self.env["account.tax"]
+        aggregated = AccountTax._aggregate_base_lines_aggregated_values(
+            AccountTax._aggregate_base_lines_tax_details(self._qbo_base_lines(), lambda base_line, tax_data: tax_data["tax"]))
+        return {key: values["tax_amount_currency"] for key, values in aggregated.items() if key}
+
+    def _qbo_booked_rate(self):
+        return self.currency_rate
+
+    def _qbo_local_date(self, value):
+        """The calendar date of a UTC datetime where the quotation was made: the salesperson's
+        time zone, else the company's, else the current user's."""
+        tz = self.user_id.tz or self.company_id.partner_id.tz or self.env.user.tz or "UTC"
+        return fields.Datetime.context_timestamp(self.with_context(tz=tz), value).date()
 
     def _qbo_form_shipping_partner(self):
         return self.partner_shipping_id
 
     def _qbo_form_date(self):
-        return self.date_order.date() if self.date_order else fields.Date.context_today(self)
+        return self._qbo_local_date(self.date_order) if self.date_order else fields.Date.context_today(self)
 
     def _qbo_template_values(self):
         self.ensure_one()
@@ -127,10 +164,9 @@ class SaleOrder(models.Model):
         return payload, "create"
 
     def _qbo_check_result(self, company, entity):
-        order_lines = self.order_line.filtered(lambda l: not l.is_downpayment and not l.display_type)
-        total = sum(order_lines.mapped("price_total"))
-        tax = sum(order_lines.mapped("price_tax"))
-        return self._qbo_totals_problem(entity, total, tax)
+        totals = self.env["account.tax"]._get_tax_totals_summary(self._qbo_base_lines(), self.currency_id,
+                                                                  self.company_id)
+        return self._qbo_totals_problem(entity, totals["total_amount_currency"], totals["tax_amount_currency"])
 
 
 class SaleOrderLine(models.Model):

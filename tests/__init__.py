@@ -9,3 +9,4 @@ from . import test_tours
 from . import test_scale
 from . import test_payments
 from . import test_reconciliation
+from . import test_taxes

@@ -202,15 +202,27 @@ class TestInvoices(QboInvoiceCase):
                             "tax_ids": [Command.set(tax_ny.ids)]})])
         self.assertIn("one sales tax per transaction", "\n".join(move._qbo_preflight(self.company)))
 
-    def test_totals_mismatch_is_an_error_with_both_figures(self):
+    def test_tax_mapped_to_another_rate_refused_before_sending(self):
         move = self.invoice()
         move.action_qbo_push()
         self.tax_ca.qbo_tax_code_ref_id = self.ref("taxcode", "3")  # 8.875% in QBO against 8.25% in Odoo
         self.drain()
         self.assertEqual(move.qbo_state, "error")
-        self.assertTrue(move.qbo_id, "linked to what QuickBooks made")
-        self.assertIn("441.73", move.qbo_error)
-        self.assertIn("443.76", move.qbo_error)
+        self.assertFalse(move.qbo_id, "nothing was sent")
+        self.assertIn("8.25", move.qbo_error)
+        self.assertIn("8.875", move.qbo_error)
+        self.assertFalse(self.qbo("Invoice"))
+
+    def test_totals_mismatch_after_push_is_an_error_with_both_figures(self):
+        move = self.invoice()
+        move.action_qbo_push()
+        self.drain()
+        inv = self.remote(move)
+        self.assertEqual(move._qbo_check_result(self.company, inv), None)
+        inv["TotalAmt"] = 443.76
+        problem = move._qbo_check_result(self.company, inv)
+        self.assertIn("441.73", problem)
+        self.assertIn("443.76", problem)
 
     def test_naming_template(self):
         self.customer.ref = "C-77"
@@ -320,6 +332,7 @@ class QboCanadaCase(QboSyncCase):
 
         def ref(kind, qbo_id):
             return Ref.search([("company_id", "=", ca.id), ("kind", "=", kind), ("qbo_id", "=", qbo_id)])
+        self.ca_ref = ref
         ca.write({"qbo_income_account_id": ref("account", "1").id, "qbo_product_tax_default_id": ref("taxcode", "3").id,
                   "qbo_tax_default_id": ref("taxcode", "3").id, "qbo_product_tax_zero_id": ref("taxcode", "8").id})
         self.assertEqual(ca.qbo_tax_model, "global")
