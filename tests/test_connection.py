@@ -318,10 +318,12 @@ class TestReferencesAndMapping(QboTransactionCase):
             {"qbo_tax_code_ref_id": gst.id})
         self.env["account.payment.term"].with_company(company).search(
             [("company_id", "in", [False, company.id])]).write({"qbo_term_ref_id": net30.id})
-        self.assertEqual(len(company._qbo_mapping_problems()), 1)
-        self.assertIn("Round Globally", company._qbo_mapping_problems()[0])
-        company.tax_calculation_rounding_method = "round_globally"
-        self.assertEqual(company._qbo_mapping_problems(), [])
+        # per-line rounding is no problem any more (Odoo's tax is sent explicitly); this USD company
+        # connected to the Canadian realm (home CAD, one currency) is
+        company.tax_calculation_rounding_method = "round_per_line"
+        remaining = company._qbo_mapping_problems()
+        self.assertEqual(len(remaining), 1, remaining)
+        self.assertIn("home currency CAD is not the company currency USD", remaining[0])
         self.assertTrue(term.with_company(company).qbo_term_ref_id)
         self.assertTrue(tax.qbo_tax_code_ref_id)
 
