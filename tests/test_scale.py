@@ -208,8 +208,11 @@ class TestInFlightGuard(QboSyncCase):
             c.release()
             b.release()
             with sql_db.db_connect(dbname).cursor() as cr:
-                cr.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s",
-                           [0x51B0])
+                cr.execute("""SELECT count(*) FROM pg_locks
+                               WHERE locktype = 'advisory' AND classid = %s AND objsubid = 2
+                                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                 AND objid::bigint IN (SELECT hashtext(%s || ':' || s)::bigint & 4294967295
+                                                         FROM generate_series(0, 1) s)""", [0x51B0, realm])
                 self.assertEqual(cr.fetchone()[0], 0, "every slot is given back after its answer")
         finally:
             for limiter in (a, b, c):
