@@ -187,6 +187,32 @@ class PaymentScenarios:
         self.assertEqual(payment.with_company(self.company_under_test()).qbo_state, "synced")
         self.assert_agree(invoice)
 
+    def test_bank_statement_reconciliation_then_undone(self):
+        self.enable_payments()
+        invoice = self.pinvoice(100)
+        journal = self.penv()["account.journal"].search([("company_id", "=", self.company_under_test().id),
+                                                         ("type", "=", "bank")], limit=1)
+        st_line = self.penv()["account.bank.statement.line"].create({
+            "payment_ref": "Wire HL-7", "journal_id": journal.id, "partner_id": self.customer.id,
+            "amount": invoice.amount_total, "date": "2025-03-21"})
+        _liquidity, suspense, _other = st_line._seek_for_lines()
+        receivable = invoice.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        suspense.account_id = receivable.account_id
+        (suspense + receivable).reconcile()
+        self.assertEqual(invoice.amount_residual, 0)
+        self.pdrain()
+        row = self.qbo_payment(st_line.move_id)
+        remote = self.remote(row, "Payment")
+        self.assertEqual(remote["PaymentRefNum"], "Wire HL-7")
+        self.assertEqual(remote["TxnDate"], "2025-03-21")
+        self.assertEqual(len(remote["Line"]), 1)
+        self.assert_agree(invoice)
+        st_line.action_undo_reconciliation()
+        self.pdrain()
+        self.assertEqual(row.with_company(self.company_under_test()).qbo_state, "none")
+        self.assertFalse(self.sim.entities(self.realm_under_test, "Payment"))
+        self.assert_agree(invoice)
+
     def test_write_off_is_explained(self):
         self.enable_payments()
         invoice = self.pinvoice(100)
