@@ -156,7 +156,7 @@ class QboPayment(models.Model):
                 counterpart = partial.debit_move_id
                 invoice = counterpart.move_id
                 amount = partial.credit_amount_currency
-                if currency.is_zero(amount) and currency.is_zero(partial.debit_amount_currency):
+                if currency.is_zero(amount):
                     continue   # an exchange difference: QuickBooks books it itself
                 if invoice.move_type != "out_invoice" or invoice.state != "posted":
                     if self.kind == "credit":
