@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 ODOO_SRC ?=
 export ODOO_SRC
 
-.PHONY: test unit odoo tours regression lint demo chaos bench venv clean
+.PHONY: test unit odoo tours regression lint demo chaos bench parity venv clean
 
 venv: $(VENV)/.installed
 
@@ -42,6 +42,9 @@ chaos: venv
 
 bench: venv
 	@$(PY) scripts/run_odoo_script.py scripts/bench.py
+
+parity: venv
+	@$(PY) scripts/run_odoo_script.py scripts/parity.py
 
 clean:
 	rm -rf $(VENV) .run
