@@ -86,11 +86,16 @@ def parse_retry_after(value, now=None):
 
 @dataclass
 class BatchItemResult:
-    """The answer to one batch item: ``data`` (entity dict or QueryResponse) or ``error``."""
+    """The answer to one batch item: ``data`` (entity dict or QueryResponse) or ``error``.
+
+    ``answered`` is False when the batch request as a whole got no answer of QBO's for its
+    items (timeout, lost answer, 5xx, 401, 429): it may or may not have been carried out, and
+    only a re-send with the same requestid tells which without creating twice."""
     bId: str
     entity: str = None
     data: dict = None
     error: QBOError = None
+    answered: bool = True
 
     @property
     def ok(self):
@@ -364,7 +369,7 @@ class QBOClient:
         for index in range(0, (len(items) + BATCH_SIZE - 1) // BATCH_SIZE):
             chunk = items[index * BATCH_SIZE:(index + 1) * BATCH_SIZE]
             if stop_error is not None:
-                results.extend(BatchItemResult(item["bId"], error=stop_error) for item in chunk)
+                results.extend(BatchItemResult(item["bId"], error=stop_error, answered=False) for item in chunk)
                 continue
             chunk_id = (new_requestid() if requestid is None
                         else fit_requestid("%s-%d" % (requestid, index), BATCH_REQUESTID_MAX))
@@ -374,7 +379,7 @@ class QBOClient:
             except QBOError as exc:
                 if isinstance(exc, (AuthenticationError, ThrottledError)):
                     stop_error = exc
-                results.extend(BatchItemResult(item["bId"], error=exc) for item in chunk)
+                results.extend(BatchItemResult(item["bId"], error=exc, answered=False) for item in chunk)
                 continue
             answers = {str(a.get("bId")): a for a in data.get("BatchItemResponse", [])}
             results.extend(_batch_item_result(item["bId"], answers.get(item["bId"]), tid)
