@@ -86,17 +86,14 @@ class AccountMove(models.Model):
                     links[move.id].unlink()
         return res
 
-    def _qbo_cancel_pending_jobs(self):
-        if not self.ids:
-            return
-        jobs = self.env["qbo.job"].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids),
-                                                  ("state", "=", "pending")])
-        jobs.write({"state": "cancelled", "error_message": self.env._("Cancelled: the invoice changed state in Odoo.")})
-        links = self.env["qbo.link"].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids),
-                                                    ("state", "=", "queued")])
-        for link in links:
-            link.state = "synced" if link.qbo_id else "none"
-        self.invalidate_recordset(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url"])
+    def unlink(self):
+        """An invoice or credit note deleted in Odoo after it reached QuickBooks (reset to
+        draft, then deleted) is voided there, its number given a suffix first: QuickBooks keeps
+        no open document Odoo no longer has, and Odoo may give the number again."""
+        retirements = self.filtered(lambda m: m.move_type in QBO_MOVE_TYPES)._qbo_retirement_vals("void")
+        res = super().unlink()
+        self._qbo_queue_retirements(retirements)
+        return res
 
     def _qbo_enqueue(self, company=None, operation="push", trigger=True):
         company = company or self.env.company

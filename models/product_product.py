@@ -77,6 +77,15 @@ class ProductProduct(models.Model):
             return suffixed_name(base, self.default_code or f"Odoo {self.id}", ITEM_NAME_MAX)
         return clean_name(base, ITEM_NAME_MAX)
 
+    def _qbo_match_taken(self, company, link, match, other):
+        """Matched by SKU: the clear error naming the other product. Matched by name: a name
+        clash, pushed under the suffixed name (rule 3 of qbo_names)."""
+        if (company.qbo_product_match == "sku" and self.default_code) or (link and link.name_clash):
+            return super()._qbo_match_taken(company, link, match, other)
+        return QboPayloadError(self.env._("The QuickBooks item %(name)s is linked to %(other)s: this product is "
+                                          "pushed under its suffixed name.",
+                                          name=match.get("Name"), other=other.display_name), code="clash")
+
     def _qbo_name_clash_allowed(self, payload):
         return payload.get("Name") == self._qbo_item_name()
 
@@ -116,6 +125,9 @@ class ProductProduct(models.Model):
         problems = []
         if not product.name:
             problems.append(self.env._("The product has no name."))
+        if product.default_code and any(ch in product.default_code for ch in "\r\n\t\x00"):
+            problems.append(self.env._("The internal reference %(sku)r holds a line break or a tab: QuickBooks "
+                                       "accepts none in a SKU.", sku=product.default_code))
         if not product._qbo_income_ref(company):
             problems.append(self.env._("No QuickBooks income account: map the product's income account or set a default."))
         if company.qbo_tax_model != "us" and not product._qbo_sales_tax_code(company):

@@ -34,7 +34,8 @@ import requests
 from odoo import SUPERUSER_ID, api, sql_db
 from odoo.exceptions import UserError
 
-from ..qbo import AuthenticationError, QBOClient, QBOError, TransientError
+from ..qbo import (AuthenticationError, QBOClient, QBOError, StaleObjectError, ThrottledError, TransientError)
+from .qbo_naming import DOC_NUMBER_MAX
 from .qbo_rate import PgRateLimiter, budget_cursor
 
 _logger = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ FLIGHTS = 4                 # chunks one worker has in flight at once
 FLIGHTS_PER_COMPANY = 2     # of which one company's (the next is prepared while one is sent)
 POLL = 1.0                  # seconds between two looks for a new turn while chunks are in flight
 MAX_RETRY_AFTER = 120       # a longer Retry-After gives the chunk back to the queue
+RETIRED_SUFFIX = "-del"     # given to the number of a document voided because Odoo deleted it
 
 
 class Chunk:
@@ -58,45 +60,96 @@ class Chunk:
         self.outcome = {}        # job id -> result dict, known before sending
         self.plans = {}          # job id -> (res_model, res_id, operation, payload)
         self.links = {}          # res_model -> {res_id: qbo.link id}
-        self.batch_items = []    # /batch items (bId = job id)
-        self.batch_ref = None    # base of the requestids of the /batch requests
+        self.batches = []        # (idempotency key, /batch items (bId = job id)): one request each
         self.singles = []        # (job id, entity, operation, payload, requestid)
         self.base_url = None
         self.access_token = None
-        self.results = {}        # job id -> (entity dict, None) or (None, QBOError)
+        self.results = {}        # job id -> (entity dict, None, True) or (None, QBOError, answered)
         self.futures = []
 
     def done(self):
         return all(future.done() for future in self.futures)
 
 
-def send_batch(client, items, requestid):
-    """The chunk's /batch requests in sequence: {job id: (entity, error)}."""
-    return {int(r.bId): (r.data, None) if r.ok else (None, r.error) for r in client.batch(items, requestid=requestid)}
+def send_batches(client, batches):
+    """The chunk's /batch requests, one per idempotency key: {job id: (entity, error, answered)}.
+    `answered` is False when the request got no answer of QBO's (the key is kept for the
+    re-send). After an authentication failure or a 429 the rest is not sent (it would meet the
+    same) and carries that error."""
+    results, stop = {}, None
+    for key, items in batches:
+        if stop is not None:
+            results.update({int(item["bId"]): (None, stop, False) for item in items})
+            continue
+        for r in client.batch(items, requestid=key):
+            results[int(r.bId)] = (r.data, None, True) if r.ok else (None, r.error, r.answered)
+            if not r.ok and not r.answered and isinstance(r.error, (AuthenticationError, ThrottledError)):
+                stop = r.error
+    return results
+
+
+def retire(client, entity, qbo_id, requestid):
+    """Retire the QuickBooks twin of a record deleted in Odoo (or merged into another): a
+    document is voided (an estimate deleted), its number first given a suffix so that Odoo may
+    give the number to its next document; a customer or item is made inactive. Its SyncToken is
+    read first: the link that knew it went with the record."""
+    current = client.read(entity, qbo_id)
+    if entity in ("Customer", "Item"):
+        if current.get("Active") is False:
+            return current
+        return client.update(entity, {"Id": qbo_id, "SyncToken": current["SyncToken"], "Active": False},
+                             requestid=requestid)
+    number = current.get("DocNumber") or ""
+    if number and not number.endswith(RETIRED_SUFFIX):
+        current = client.update(entity, {"Id": qbo_id, "SyncToken": current["SyncToken"],
+                                         "DocNumber": number[:DOC_NUMBER_MAX - len(RETIRED_SUFFIX)] + RETIRED_SUFFIX},
+                                requestid=f"{requestid}-n")
+    operation = "delete" if entity == "Estimate" else "void"
+    return getattr(client, operation)(entity, qbo_id, current["SyncToken"], requestid=requestid)
 
 
 def send_singles(client, singles):
-    """One write per request: {job id: (entity, error)}. After an authentication failure the
-    rest is not sent (it would fail the same way) and carries that error."""
+    """One write per request: {job id: (entity, error, answered)}. After an authentication
+    failure the rest is not sent (it would fail the same way) and carries that error."""
     results, stop = {}, None
     for job_id, entity, operation, payload, requestid in singles:
         if stop is not None:
-            results[job_id] = (None, stop)
+            results[job_id] = (None, stop, False)
             continue
         try:
             if operation == "create":
                 data = client.create(entity, payload, requestid=requestid)
             elif operation == "update":
                 data = client.update(entity, payload, sparse=payload.get("sparse", False), requestid=requestid)
+            elif operation == "retire":
+                data = retire(client, entity, payload["Id"], requestid)
             else:  # void, delete
                 data = getattr(client, operation)(entity, payload["Id"], payload["SyncToken"], requestid=requestid)
-            results[job_id] = (data, None)
+            results[job_id] = (data, None, True)
         except AuthenticationError as exc:
             stop = exc
-            results[job_id] = (None, exc)
+            results[job_id] = (None, exc, False)
         except QBOError as exc:
-            results[job_id] = (None, exc)
+            # a validation fault was answered (a re-send must be a new request); a stale
+            # SyncToken too; a timeout, a 5xx or a 429 may not have been
+            results[job_id] = (None, exc, not exc.transient or isinstance(exc, StaleObjectError))
     return results
+
+
+def give_back(cr, jobs, error):
+    """Odoo failed while preparing a chunk or applying its results (a database error, a bug):
+    the chunk goes back to the queue with the reason, its attempt counted and its idempotency
+    keys kept; never left 'sending' without a word. If even that fails, one plain statement
+    does it."""
+    _logger.exception("QuickBooks: a chunk of %s job(s) failed in Odoo", len(jobs))
+    cr.rollback()
+    jobs.env.invalidate_all()
+    try:
+        jobs._qbo_release(error, count_attempt=True)
+    except Exception:  # noqa: BLE001 - the bookkeeping itself fails: plain SQL
+        _logger.exception("QuickBooks: recording the failure of the chunk failed")
+        cr.rollback()
+        jobs._qbo_release_plain(error)
 
 
 class Lane:
@@ -198,7 +251,11 @@ class Lane:
                         jobs._qbo_release(exc, count_attempt=False)
                         cr.commit()
                         return True
-                    chunk = jobs._qbo_prepare(company, client)
+                    try:
+                        chunk = jobs._qbo_prepare(company, client)
+                    except Exception as exc:  # noqa: BLE001 - Odoo's own failure, not a record's
+                        give_back(cr, jobs, exc)
+                        chunk = None
                     cr.commit()
                     if chunk is None:
                         return True   # the chunk was given back as a whole (QuickBooks unreachable...)
@@ -217,12 +274,12 @@ class Lane:
     # sends
     # ------------------------------------------------------------------------------------
     def _dispatch(self, chunk):
-        if not (chunk.batch_items or chunk.singles):
+        if not (chunk.batches or chunk.singles):
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="qbo-sender")
-        if chunk.batch_items:
-            chunk.futures.append(self._pool.submit(self._send, chunk, send_batch, chunk.batch_items, chunk.batch_ref))
+        if chunk.batches:
+            chunk.futures.append(self._pool.submit(self._send, chunk, send_batches, chunk.batches))
         for i in range(min(SINGLE_SEQUENCES, len(chunk.singles))):
             chunk.futures.append(self._pool.submit(self._send, chunk, send_singles, chunk.singles[i::SINGLE_SEQUENCES]))
 
@@ -262,15 +319,19 @@ class Lane:
                     _logger.exception("QuickBooks sender failed")
                     error = TransientError(f"The sender failed: {exc}", code="sender")
                     for job_id, *_rest in chunk.singles:
-                        chunk.results.setdefault(job_id, (None, error))
-                    for item in chunk.batch_items:
-                        chunk.results.setdefault(int(item["bId"]), (None, error))
+                        chunk.results.setdefault(job_id, (None, error, False))
+                    for _key, items in chunk.batches:
+                        for item in items:
+                            chunk.results.setdefault(int(item["bId"]), (None, error, False))
             try:
                 with self.registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
                     company = env["res.company"].browse(chunk.company_id).with_company(chunk.company_id)
                     jobs = env["qbo.job"].browse(chunk.job_ids)
-                    self.finished += jobs._qbo_finish(company, chunk, self._refreshing_client)
+                    try:
+                        self.finished += jobs._qbo_finish(company, chunk, self._refreshing_client)
+                    except Exception as exc:  # noqa: BLE001 - Odoo's own failure, not a record's
+                        give_back(cr, jobs, exc)
                     cr.commit()
             finally:
                 self.held[chunk.realm] -= 1

@@ -12,10 +12,14 @@ Nothing an import writes is pushed back to QuickBooks (`qbo_no_enqueue`).
 import logging
 import time
 
+import psycopg2
+
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import mute_logger
 
 from ..qbo import QBOError, in_list, select
+from .qbo_sync_mixin import link_state
 
 _logger = logging.getLogger(__name__)
 
@@ -35,6 +39,23 @@ IMPORT_KINDS = [("customer", "Customers"), ("product", "Products")]
 def _text(value, limit=None):
     value = (value or "").strip() if isinstance(value, str) else ""
     return value[:limit] if limit else value
+
+
+# What an import never changes on an Odoo record that exists already (linked, or matched and
+# linked now): its name, its kind of contact and its place in a company.
+KEPT_FIELDS = frozenset({"name", "is_company", "parent_id", "type"})
+ADDRESS_FIELDS = ("street", "street2", "city", "zip", "state_id", "country_id")
+
+
+def _fill_empty(record, vals):
+    """The part of `vals` an import may write on an existing record: fields Odoo leaves empty
+    (a flag is never flipped), never the KEPT_FIELDS; an address only as a whole, where the
+    record has none."""
+    vals = {k: v for k, v in vals.items() if k not in KEPT_FIELDS}
+    if any(record[f] for f in ADDRESS_FIELDS if f in record._fields):
+        vals = {k: v for k, v in vals.items() if k not in ADDRESS_FIELDS}
+    return {key: value for key, value in _changed(record, vals).items()
+            if record._fields[key].type != "boolean" and not record[key]}
 
 
 def _changed(record, vals):
@@ -243,15 +264,19 @@ class QboImport(models.Model):
     # links
     # ==================================================================================
     def _qbo_linked(self, model, qbo_ids):
-        """{qbo_id: record} of records already linked to these QBO ids in this company."""
+        """{qbo_id: record} of records already linked to these QBO ids in this company. The
+        link of a record deleted behind the ORM's back is removed: it holds nothing."""
         links = self.env["qbo.link"].sudo().search([
             ("company_id", "=", self.company_id.id), ("res_model", "=", model), ("qbo_id", "in", list(qbo_ids))])
         records = self.env[model].with_context(active_test=False).browse(links.mapped("res_id")).exists()
         existing = set(records.ids)
+        links.filtered(lambda link: link.res_id not in existing).unlink()
         return {link.qbo_id: self.env[model].browse(link.res_id) for link in links if link.res_id in existing}
 
-    def _qbo_link_all(self, model, pairs):
-        """Create or update the links of (record, qbo row) pairs, state synced."""
+    def _qbo_link_all(self, model, pairs, counts=None, reasons=None):
+        """Create or update the links of (record, qbo row) pairs, state synced. A row whose
+        link breaks a constraint (its QBO record linked to another Odoo record meanwhile) is
+        skipped with that reason; the rest of the page goes on."""
         if not pairs:
             return
         Link = self.env["qbo.link"].sudo()
@@ -260,20 +285,40 @@ class QboImport(models.Model):
         current = {link.res_id: link for link in Link.search([
             ("company_id", "=", company.id), ("res_model", "=", model), ("res_id", "in", records.ids)])}
         now = fields.Datetime.now()
-        new = []
+        writes, new = [], []
         for record, row in pairs:
             vals = {"qbo_id": row["Id"], "qbo_sync_token": row.get("SyncToken"),
                     "qbo_name": row.get("DisplayName") or row.get("Name"), "last_sync": now,
                     "error_code": False, "error_message": False}
             link = current.get(record.id)
             if link:
-                if link.state != "queued":
-                    vals["state"] = "synced"
-                link.write(vals)
+                vals["state"] = link_state(row["Id"], waiting=link.state == "queued")
+                writes.append((record, row, link, vals))
             else:
-                new.append(dict(vals, company_id=company.id, res_model=model, res_id=record.id, state="synced"))
-        if new:
-            Link.create(new)
+                new.append((record, row, None, dict(vals, company_id=company.id, res_model=model, res_id=record.id,
+                                                    state=link_state(row["Id"]))))
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                for _record, _row, link, vals in writes:
+                    link.write(vals)
+                Link.create([vals for _record, _row, _link, vals in new])
+        except psycopg2.IntegrityError:
+            # one row at a time, so that the one at fault is named and the others are linked
+            for record, row, link, vals in writes + new:
+                try:
+                    with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                        if link:
+                            link.write(vals)
+                        else:
+                            Link.create(vals)
+                except psycopg2.IntegrityError:
+                    if counts is not None:
+                        counts["skipped"] += 1
+                    if reasons is not None:
+                        reasons.append(self.env._(
+                            "%(name)s (Id %(id)s): not linked to %(record)s, it is linked to another Odoo record.",
+                            name=row.get("DisplayName") or row.get("Name") or "", id=row["Id"],
+                            record=record.display_name))
         self.env[model].invalidate_model(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url"])
 
     # ==================================================================================
@@ -348,11 +393,12 @@ class QboImport(models.Model):
                                                           AND l.res_id = p.id AND l.qbo_id IS NOT NULL)
              ORDER BY p.is_company DESC, p.id
         """, [list(wanted), self.company_id.id])
-        found = {}
+        found, used = {}, set()
         for pid, value in self.env.cr.fetchall():
             qbo_id = wanted.get(value)
-            if qbo_id and qbo_id not in found:
+            if qbo_id and qbo_id not in found and pid not in used:  # one partner for one QBO row
                 found[qbo_id] = self.env["res.partner"].browse(pid)
+                used.add(pid)
         return found
 
     def _qbo_import_customers(self, client, rows, counts, reasons):
@@ -368,12 +414,13 @@ class QboImport(models.Model):
         if missing:
             answer = client.query(select("Customer", where=f"Id IN {in_list(sorted(missing))}", max_results=1000))
             extra = [r for r in answer.get("Customer", []) if not (r.get("Job") and r.get("ParentRef"))]
-        pairs = self._qbo_import_top_customers(Partner, extra + tops, terms, counts, skip_count=len(extra))
+        pairs = self._qbo_import_top_customers(Partner, extra + tops, terms, counts, skip_count=len(extra),
+                                               reasons=reasons)
         parents = self._qbo_linked("res.partner", parent_ids)
         parents.update({row["Id"]: partner for partner, row in pairs})
         self._qbo_import_sub_customers(Partner, subs, parents, terms, counts, reasons)
 
-    def _qbo_import_top_customers(self, Partner, rows, terms, counts, skip_count=0):
+    def _qbo_import_top_customers(self, Partner, rows, terms, counts, skip_count=0, reasons=None):
         """Top-level customers; `skip_count` first rows are parents fetched for sub-customers
         (not counted: their own page counts them)."""
         if not rows:
@@ -389,7 +436,7 @@ class QboImport(models.Model):
             partner = linked.get(row["Id"]) or matched.get(row["Id"])
             if partner:
                 partner = partner.with_company(company)
-                changed = _changed(partner, vals)
+                changed = _fill_empty(partner, vals)
                 if changed:
                     partner.write(changed)
                 if counted:
@@ -406,7 +453,7 @@ class QboImport(models.Model):
         partners = self.env["res.partner"].browse([p.id for p, _row in pairs])
         partners.with_company(company).with_context(qbo_no_enqueue=True).write({"qbo_hub": "active"})
         self._qbo_import_ship_addresses(Partner, pairs)
-        self._qbo_link_all("res.partner", pairs)
+        self._qbo_link_all("res.partner", pairs, counts, reasons)
         return pairs
 
     def _qbo_import_ship_addresses(self, Partner, pairs):
@@ -449,7 +496,7 @@ class QboImport(models.Model):
             if row.get("ShipAddr") and (row["ShipAddr"].get("Line1") or row["ShipAddr"].get("City")):
                 vals.update(self._qbo_address_vals(row["ShipAddr"]))
             if partner:
-                changed = _changed(partner, vals)
+                changed = _fill_empty(partner, vals)
                 if changed:
                     partner.write(changed)
                 counts["updated"] += 1
@@ -458,7 +505,9 @@ class QboImport(models.Model):
                 partner = parent.child_ids.filtered(
                     lambda c: c.type == "delivery" and (c.name or "").lower() == name)[:1]
                 if partner:
-                    partner.write(vals)
+                    changed = _fill_empty(partner, vals)
+                    if changed:
+                        partner.write(changed)
                     counts["linked"] += 1
                 else:
                     partner = Partner.create(dict(vals, parent_id=parent.id))
@@ -467,7 +516,7 @@ class QboImport(models.Model):
         if pairs:
             partners = self.env["res.partner"].browse([p.id for p, _row in pairs])
             partners.with_company(company).with_context(qbo_no_enqueue=True).write({"qbo_hub": "active"})
-            self._qbo_link_all("res.partner", pairs)
+            self._qbo_link_all("res.partner", pairs, counts, reasons)
 
     # ==================================================================================
     # products
@@ -533,9 +582,7 @@ class QboImport(models.Model):
             vals = self._qbo_product_vals(row)
             product = linked.get(row["Id"]) or matched.get(row["Id"])
             if product:
-                if product.type != vals["type"]:
-                    vals.pop("type")  # never change the type of a product already in use
-                changed = _changed(product, vals)
+                changed = _fill_empty(product, vals)
                 if changed:
                     product.with_context(qbo_no_enqueue=True).write(changed)
                 counts["updated" if row["Id"] in linked else "linked"] += 1
@@ -546,5 +593,5 @@ class QboImport(models.Model):
             created = Product.create([vals for vals, _row in to_create])
             counts["created"] += len(created)
             pairs += list(zip(created, [row for _vals, row in to_create]))
-        self._qbo_link_all("product.product", pairs)
+        self._qbo_link_all("product.product", pairs, counts, reasons)
 

@@ -23,16 +23,17 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from psycopg2.extras import execute_values
+import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools.sql import create_index
 
-from ..qbo import AuthenticationError, DuplicateNameError, QBOError, RevokedError, StaleObjectError
-from .qbo_drain import Chunk, Lane, send_batch, send_singles
-from .qbo_sync_mixin import QboPayloadError, in_queries
+from ..qbo import BATCH_SIZE, AuthenticationError, DuplicateNameError, QBOError, RevokedError, StaleObjectError
+from .qbo_drain import Chunk, Lane, send_batches, send_singles
+from .qbo_sync_mixin import QboPayloadError, in_queries, link_state
 
 _logger = logging.getLogger(__name__)
 
@@ -50,14 +51,48 @@ JOB_KINDS = [
     ("creditmemo", "Credit note"),
     ("estimate", "Quotation"),
 ]
+ENTITY_BY_KIND = {"customer": "Customer", "item": "Item", "invoice": "Invoice", "creditmemo": "CreditMemo",
+                  "estimate": "Estimate"}
 # Transient failures back off 30 s, 1, 2, 4, 8, 16, 32 min then hourly: a job survives QBO
 # being down for about four hours before it is put in error (and a Retry brings it back).
 MAX_ATTEMPTS = 10
 CHUNK_SIZE = 600          # jobs claimed at once: 20 batches of 30
+SINGLES_UP_TO = 5         # a chunk of this many writes or fewer is sent one request per job
+JOB_RETENTION_DAYS = 30   # finished jobs are removed by the autovacuum after this many days
+BATCH_ITEMS = BATCH_SIZE  # jobs sharing one idempotency key: one /batch request
 LEASE = timedelta(minutes=10)   # a 'sending' job older than this belonged to a dead worker
 CRON_TIME_BUDGET = 60     # seconds a cron run drains before handing over (limit_time_real is 120 s)
-BATCH_ITEMS = 30          # writes in one /batch request
-SINGLES_UP_TO = 5         # a claim of this many jobs or fewer is sent one request per job
+
+
+def record_names(lines):
+    """{(res_model, res_id): display name} of the records `lines` (jobs or links) point at, read
+    with one query per model rather than one per line."""
+    ids = defaultdict(set)
+    for line in lines:
+        if line.res_model in line.env:
+            ids[line.res_model].add(line.res_id)
+    names = {}
+    for res_model, res_ids in ids.items():
+        for record in line.env[res_model].browse(sorted(res_ids)).exists():
+            names[(res_model, record.id)] = record.display_name
+    return names
+
+
+def bulk_update(model, rows):
+    """UPDATE rows of `model` from dicts {'id': .., column: value} (all with the same columns),
+    in statements of 1,000 rows through Odoo's cr.execute_values; values are cast to the
+    fields' column types, and the model's cache of those fields is dropped."""
+    if not rows:
+        return
+    columns = [column for column in rows[0] if column != "id"]
+    cast = {column: model._fields[column].column_type[1] for column in columns}
+    model.env.cr.execute_values(
+        f"""UPDATE {model._table} t SET {", ".join(f'"{c}" = v."{c}"' for c in columns)},
+                   write_date = now() at time zone 'UTC'
+              FROM (VALUES %s) AS v(id, {", ".join(f'"{c}"' for c in columns)}) WHERE t.id = v.id""",
+        [tuple(row[column] for column in ["id"] + columns) for row in rows],
+        template="(%s, " + ", ".join(f"%s::{cast[c]}" for c in columns) + ")", page_size=1000)
+    model.invalidate_model(columns)
 
 
 class QboJob(models.Model):
@@ -77,8 +112,12 @@ class QboJob(models.Model):
     state = fields.Selection(JOB_STATES, default="pending", required=True, index=True)
     attempts = fields.Integer(default=0)
     next_attempt_at = fields.Datetime(default=fields.Datetime.now, required=True)
-    batch_ref = fields.Char("Batch reference", copy=False,
-                            help="Base of the requestid of the QBO batch that carries this job.")
+    batch_ref = fields.Char("Idempotency key", copy=False,
+                            help="The requestid of the QuickBooks request that carried this job, kept until "
+                                 "QuickBooks answers it: any re-send replays it, so nothing is created twice.")
+    follow_up = fields.Boolean(
+        copy=False, help="The record changed while this job waited with the key of an unanswered request: "
+                         "QuickBooks may answer that first request again, so the record is queued once more after.")
     sent_at = fields.Datetime()
     done_at = fields.Datetime()
     qbo_id = fields.Char("QuickBooks Id")
@@ -87,30 +126,42 @@ class QboJob(models.Model):
 
     def init(self):
         cr = self.env.cr
+        # one pending job per record and operation: repeated edits coalesce (no WHERE in
+        # odoo.tools.sql.create_unique_index, hence the statement)
+        cr.execute("""CREATE UNIQUE INDEX IF NOT EXISTS qbo_job_pending_unique
+                          ON qbo_job (company_id, res_model, res_id, operation) WHERE state = 'pending'""")
+        create_index(cr, "qbo_job_ready_index", self._table, ["company_id", "level", "id"], where="state = 'pending'")
+        create_index(cr, "qbo_job_sending_index", self._table, ["sent_at"], where="state = 'sending'")
+        create_index(cr, "qbo_job_record_index", self._table, ["res_model", "res_id"])
+        create_index(cr, "qbo_job_finished_index", self._table, ["done_at"], where="state IN ('done', 'cancelled')")
         cr.execute("""
-            CREATE UNIQUE INDEX IF NOT EXISTS qbo_job_pending_unique
-                ON qbo_job (company_id, res_model, res_id, operation) WHERE state = 'pending';
-            CREATE INDEX IF NOT EXISTS qbo_job_ready_index
-                ON qbo_job (company_id, level, id) WHERE state = 'pending';
-            CREATE INDEX IF NOT EXISTS qbo_job_sending_index ON qbo_job (sent_at) WHERE state = 'sending';
-            CREATE INDEX IF NOT EXISTS qbo_job_record_index ON qbo_job (res_model, res_id);
             CREATE TABLE IF NOT EXISTS qbo_rate_budget (
                 realm varchar NOT NULL, kind varchar NOT NULL, tat timestamptz NOT NULL,
                 PRIMARY KEY (realm, kind));
             CREATE TABLE IF NOT EXISTS qbo_rate_log (
                 realm varchar NOT NULL, kind varchar NOT NULL, sent_at timestamptz NOT NULL);
             CREATE INDEX IF NOT EXISTS qbo_rate_log_index ON qbo_rate_log (realm, kind, sent_at DESC);
-            CREATE INDEX IF NOT EXISTS qbo_job_next_index ON qbo_job (company_id, next_attempt_at) WHERE state = 'pending';
             CREATE TABLE IF NOT EXISTS qbo_turn (
                 company_id integer PRIMARY KEY REFERENCES res_company(id) ON DELETE CASCADE,
                 last_turn timestamptz NOT NULL);
         """)
+        create_index(cr, "qbo_job_next_index", self._table, ["company_id", "next_attempt_at"], where="state = 'pending'")
+
+    @api.autovacuum
+    def _gc_finished_jobs(self):
+        """Finished jobs (done or cancelled) older than the retention age go; a job in error
+        stays until it is retried, its reason readable."""
+        days = int(self.env["ir.config_parameter"].sudo().get_param(
+            "qbo_financial_hub.job_retention_days", JOB_RETENTION_DAYS) or JOB_RETENTION_DAYS)
+        self.env.cr.execute("""DELETE FROM qbo_job WHERE state IN ('done', 'cancelled')
+                                AND done_at < (now() at time zone 'UTC') - make_interval(days => %s)""", [days])
+        _logger.info("QuickBooks queue: %s finished job(s) older than %s days removed", self.env.cr.rowcount, days)
 
     @api.depends("res_model", "res_id")
     def _compute_record_name(self):
+        names = record_names(self)
         for job in self:
-            record = self.env[job.res_model].browse(job.res_id).exists() if job.res_model in self.env else None
-            job.record_name = record.display_name if record else f"{job.res_model},{job.res_id}"
+            job.record_name = names.get((job.res_model, job.res_id)) or f"{job.res_model},{job.res_id}"
 
     # ==================================================================================
     # enqueue
@@ -129,24 +180,28 @@ class QboJob(models.Model):
         cr = self.env.cr
         uid = self.env.uid
         levels = levels or {}
-        rows = [(company.id, res_model, rid, kind, operation, levels.get(rid, level), uid, uid) for rid in ids]
-        execute_values(cr._obj, """
+        rows = [{"company_id": company.id, "res_model": res_model, "res_id": rid, "kind": kind, "operation": operation,
+                 "level": levels.get(rid, level), "uid": uid, "state": link_state(None, waiting=True)} for rid in ids]
+        cr.execute_values("""
             INSERT INTO qbo_job (company_id, res_model, res_id, kind, operation, level, create_uid, write_uid,
                                  state, attempts, next_attempt_at, create_date, write_date)
-            SELECT v.c, v.m, v.r, v.k, v.o, v.l, v.cu, v.wu, 'pending', 0, now() at time zone 'UTC',
-                   now() at time zone 'UTC', now() at time zone 'UTC'
-              FROM (VALUES %s) AS v(c, m, r, k, o, l, cu, wu)
+            SELECT v.company_id, v.res_model, v.res_id, v.kind, v.operation, v.level, v.uid, v.uid, 'pending', 0,
+                   now() at time zone 'UTC', now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM (VALUES %s) AS v(company_id, res_model, res_id, kind, operation, level, uid)
             ON CONFLICT (company_id, res_model, res_id, operation) WHERE state = 'pending'
             DO UPDATE SET next_attempt_at = LEAST(qbo_job.next_attempt_at, EXCLUDED.next_attempt_at),
-                          write_uid = EXCLUDED.write_uid
-        """, rows, page_size=1000)
-        execute_values(cr._obj, """
+                          write_uid = EXCLUDED.write_uid,
+                          follow_up = qbo_job.follow_up OR qbo_job.batch_ref IS NOT NULL
+        """, rows, template="(%(company_id)s, %(res_model)s, %(res_id)s, %(kind)s, %(operation)s, %(level)s, %(uid)s)",
+            page_size=1000)
+        cr.execute_values("""
             INSERT INTO qbo_link (company_id, res_model, res_id, state, create_uid, write_uid, create_date, write_date)
-            SELECT v.c, v.m, v.r, 'queued', v.u, v.u, now() at time zone 'UTC', now() at time zone 'UTC'
-              FROM (VALUES %s) AS v(c, m, r, u)
+            SELECT v.company_id, v.res_model, v.res_id, v.state, v.uid, v.uid,
+                   now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM (VALUES %s) AS v(company_id, res_model, res_id, state, uid)
             ON CONFLICT (company_id, res_model, res_id)
-            DO UPDATE SET state = 'queued', write_date = now() at time zone 'UTC'
-        """, [(company.id, res_model, rid, uid) for rid in ids], page_size=1000)
+            DO UPDATE SET state = EXCLUDED.state, write_date = now() at time zone 'UTC'
+        """, rows, template="(%(company_id)s, %(res_model)s, %(res_id)s, %(state)s, %(uid)s)", page_size=1000)
         self.env["qbo.link"].invalidate_model()
         self.invalidate_model()
         if res_model in self.env:
@@ -237,164 +292,248 @@ class QboJob(models.Model):
 
     @api.model
     def _qbo_claim(self, company_id, limit):
-        """Take ready jobs of the lowest level not finished yet (pending or being sent) for
-        this worker, committed as 'sending'. Jobs of a dead worker (lease expired) are taken
-        back with their batch reference, so their re-send replays the same requestids.
-
-        The claim decides which jobs go in /batch requests and which go one per request
-        (their batch reference ends with 's'): the newest `_qbo_singles` of them. The decision
-        is stored, so a re-send is the same."""
+        """Take ready jobs of the lowest level not finished yet (pending or being sent: a later
+        level waits until they are in) for this worker, committed as 'sending', an attempt
+        counted. Jobs of a worker that stopped (lease expired) are taken
+        back first, an attempt counted too (past the limit they are put in error), with their
+        idempotency keys, so their re-send replays the same requestids."""
         cr = self.env.cr
         cr.execute("""
-            SELECT id, batch_ref FROM qbo_job
-             WHERE company_id = %s AND state = 'sending' AND sent_at < (now() at time zone 'UTC') - %s
-             ORDER BY batch_ref, id LIMIT %s FOR UPDATE SKIP LOCKED
-        """, [company_id, LEASE, limit])
-        stale = cr.fetchall()
-        if stale:
-            ref = stale[0][1]
-            ids = [jid for jid, bref in stale if bref == ref]
-            cr.execute("UPDATE qbo_job SET sent_at = now() at time zone 'UTC' WHERE id IN %s", [tuple(ids)])
-        else:
-            # jobs being sent hold their level back too: a later level waits until they are in
-            cr.execute("""
+            WITH stale AS (
                 SELECT id FROM qbo_job
-                 WHERE company_id = %(c)s AND state = 'pending' AND next_attempt_at <= clock_timestamp() at time zone 'UTC'
-                   AND level = (SELECT min(level) FROM qbo_job
-                                 WHERE company_id = %(c)s AND (state = 'sending' OR (state = 'pending'
-                                   AND next_attempt_at <= clock_timestamp() at time zone 'UTC')))
-                 ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""", {"c": company_id, "limit": limit})
+                 WHERE company_id = %s AND state = 'sending' AND sent_at < (now() at time zone 'UTC') - %s
+                 ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)
+            UPDATE qbo_job j SET attempts = j.attempts + 1, sent_at = now() at time zone 'UTC',
+                                 write_date = now() at time zone 'UTC'
+              FROM stale WHERE j.id = stale.id
+            RETURNING j.id
+        """, [company_id, LEASE, limit])
+        ids = [r[0] for r in cr.fetchall()]
+        if not ids:
+            cr.execute("""
+                WITH ready AS (
+                    SELECT id FROM qbo_job
+                     WHERE company_id = %(c)s AND state = 'pending' AND next_attempt_at <= clock_timestamp() at time zone 'UTC'
+                       AND level = (SELECT min(level) FROM qbo_job
+                                     WHERE company_id = %(c)s AND (state = 'sending' OR (state = 'pending'
+                                       AND next_attempt_at <= clock_timestamp() at time zone 'UTC')))
+                     ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+                UPDATE qbo_job j SET state = 'sending', attempts = j.attempts + 1,
+                                     sent_at = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
+                  FROM ready WHERE j.id = ready.id
+                RETURNING j.id
+            """, {"c": company_id, "limit": limit})
             ids = [r[0] for r in cr.fetchall()]
-            if ids:
-                singles = self._qbo_singles(len(ids))
-                batch_ref = uuid.uuid4().hex[:24]
-                cr.execute("""
-                    UPDATE qbo_job SET state = 'sending', attempts = attempts + 1,
-                                       batch_ref = CASE WHEN id >= %(cut)s THEN %(ref)s || 's' ELSE %(ref)s END,
-                                       sent_at = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
-                     WHERE id IN %(ids)s""", {"ids": tuple(ids), "ref": batch_ref,
-                                              "cut": ids[len(ids) - singles] if singles else ids[-1] + 1})
         cr.commit()
         self.invalidate_model()
         return self.browse(sorted(ids))
 
     # ==================================================================================
-    # send one claimed chunk
+    # prepare one claimed chunk, then apply what QuickBooks answered
     # ==================================================================================
     def _qbo_prepare(self, company, client):
-        """Build the claimed jobs `self` (all of one company and level): what can be known to
-        fail is decided, the QBO twins are looked up, the payloads built and split between
-        /batch items and single writes as the claim decided. Returns a Chunk to send, or None
-        when the chunk was given back as a whole (QuickBooks unreachable, connection revoked)."""
+        """Build the claimed jobs `self` (all of one company and level) into a Chunk for the
+        senders (qbo_drain.py). Whatever fails for one record (a pre-flight problem, an
+        exception while matching it or building its payload) is that record's outcome; the
+        others go on. Returns None when the chunk was given back as a whole (QuickBooks
+        unreachable, connection revoked): nothing is left to send."""
         chunk = Chunk(company.id, company.qbo_realm_id, self.ids)
         outcome = chunk.outcome
-        # grouped by model and kind: a model may map to several QBO entities (an account.move is
-        # an Invoice or a CreditMemo), and each group's lookup queries one entity
-        by_model = defaultdict(lambda: self.browse())
-        for job in self:
-            by_model[(job.res_model, job.kind)] |= job
+        plans = {}       # job id -> (record, operation, payload); record None: the twin of a deleted record
+        # a lease re-claimed past the limit: the worker sending it stopped every time
+        for job in self.filtered(lambda j: j.attempts > MAX_ATTEMPTS):
+            outcome[job.id] = {"state": "error", "code": "lease", "message": self.env._(
+                "Given up after %(n)s attempts: the worker sending it stopped each time before QuickBooks' "
+                "answer was recorded.", n=job.attempts - 1)}
         try:
-            groups = []
-            for (res_model, _kind), jobs in sorted(by_model.items()):
-                records = self.env[res_model].with_company(company).browse(jobs.mapped("res_id")).exists()
-                links = records._qbo_links(company)
-                chunk.links.setdefault(res_model, {}).update({rid: link.id for rid, link in links.items()})
-                missing = jobs.filtered(lambda j: j.res_id not in records.ids)
-                for job in missing:
-                    outcome[job.id] = {"state": "cancelled", "message": self.env._("The record no longer exists.")}
-                # what can be known to fail without asking QBO is never sent, nor looked up
-                for job in jobs - missing:
-                    problems = records.browse(job.res_id)._qbo_preflight(company)
-                    if problems:
-                        outcome[job.id] = {"state": "error", "code": "pre-flight", "message": "\n".join(problems)}
-                doomed = jobs.filtered(lambda j: j.id in outcome)
-                records = records.browse([rid for rid in records.ids if rid not in doomed.mapped("res_id")])
-                groups.append((jobs - doomed, records, links))
-            all_matches = self._qbo_lookup(company, client, [(records, links) for _jobs, records, links in groups])
+            groups = self._qbo_groups(company, outcome, plans)
+            all_matches = self._qbo_lookup(company, client, groups, outcome)
         except (RevokedError, AuthenticationError) as exc:
-            self._qbo_release(exc, count_attempt=False)
+            # not the records' fault: the chunk waits for the reconnection, no attempt counted
             company.sudo().write({"qbo_state": "reconnect", "qbo_state_message": exc.user_message()})
+            self._qbo_apply(company, self._qbo_outcome_all(outcome, "release", exc))
             return None
         except QBOError as exc:
-            # the whole chunk failed (QBO down, throttled for long): retry it later
-            self._qbo_release(exc, count_attempt=True)
+            # the lookup failed as a whole (QBO down, throttled for long): retry later, keys kept
+            self._qbo_apply(company, self._qbo_outcome_all(outcome, "retry", exc))
             return None
-        chunk.batch_ref = next((j.batch_ref for j in self if not (j.batch_ref or "").endswith("s")), None) \
-            or self[:1].batch_ref or uuid.uuid4().hex[:24]
         for (jobs, records, links), matches in zip(groups, all_matches):
+            # a record whose earlier send may have created its match comes first
+            keyed = set(jobs.filtered("batch_ref").mapped("res_id"))
+            taken = self._qbo_taken(company, records, links, matches, keyed)
             for job in jobs:
+                if job.id in outcome:
+                    continue
                 record = records.browse(job.res_id)
                 link = links.get(record.id)
+                match = matches.get(record.id)
                 try:
-                    payload, operation = record._qbo_prepare_payload(company, link, matches.get(record.id))
+                    if record.id in taken:
+                        raise record._qbo_match_taken(company, link, match, taken[record.id])
+                    payload, operation = record._qbo_prepare_payload(company, link, match)
                 except QboPayloadError as exc:
-                    if exc.code in ("defer", "clash"):
-                        outcome[job.id] = {"state": exc.code, "message": "\n".join(exc.problems)}
-                    else:
-                        outcome[job.id] = {"state": "error", "code": exc.code, "message": "\n".join(exc.problems)}
+                    state = exc.code if exc.code in ("defer", "clash") else "error"
+                    outcome[job.id] = {"state": state, "code": exc.code, "message": "\n".join(exc.problems)}
+                    continue
+                except psycopg2.Error:
+                    raise  # the transaction is lost: the whole chunk goes back (see qbo_drain.py)
+                except Exception as exc:  # noqa: BLE001 - one record's bug never stops its neighbours
+                    _logger.warning("QuickBooks payload of %s failed", record, exc_info=True)
+                    outcome[job.id] = {"state": "error", "code": "odoo", "message": self.env._(
+                        "Odoo could not build this record for QuickBooks: %(error)s", error=exc)}
                     continue
                 if payload is None:  # nothing to send (e.g. already in step)
-                    outcome[job.id] = {"state": "done", "entity": matches.get(record.id)}
+                    outcome[job.id] = {"state": "done", "entity": match}
                     continue
-                chunk.plans[job.id] = (job.res_model, record.id, operation, payload)
-                single = (job.batch_ref or "").endswith("s")
-                if operation in ("create", "update") and not single:
-                    chunk.batch_items.append({"bId": str(job.id), "operation": operation, record._qbo_entity: payload})
-                else:
-                    # void and delete (a cancelled invoice), and writes the claim sent alone: one
-                    # request each, with a requestid stored through the job's batch reference
-                    chunk.singles.append((job.id, record._qbo_entity, operation, payload,
-                                          f"{job.batch_ref or chunk.batch_ref}-{job.id}"))
+                plans[job.id] = (record, operation, payload)
+        self._qbo_plan_requests(chunk, plans)
         return chunk
+
+    def _qbo_outcome_all(self, outcome, state, error):
+        """`outcome` completed with `state` for every job that has none yet."""
+        outcome = dict(outcome)
+        for job in self:
+            outcome.setdefault(job.id, {"state": state, "code": error.code, "message": error.user_message(),
+                                        "retry_after": getattr(error, "retry_after", None)})
+        return outcome
+
+    def _qbo_plan_requests(self, chunk, plans):
+        """Put the planned writes in the chunk's requests. Each job carries an idempotency key:
+        the one of an earlier attempt QBO never answered, else a new one, committed with the
+        chunk before anything is sent (the worker commits after this), so that any re-send of
+        the job (after a lost answer, a timeout, a worker killed mid-flight, a failed chunk)
+        replays the same requestid and QBO answers the first result instead of creating twice.
+        30 batch writes share a key (one /batch request); the newest writes past what the
+        minute's batches carry (`_qbo_singles`), or all of a few, go one per request, their
+        key ending with 's' so that a re-send goes the same way. An answered key is dropped."""
+        jobs = self.browse(sorted(plans))
+        keys = {job.id: job.batch_ref for job in jobs if job.batch_ref}
+        fresh = jobs.filtered(lambda j: not j.batch_ref)
+        writes = fresh.filtered(lambda j: plans[j.id][1] in ("create", "update"))
+        singles = fresh - writes
+        alone = self._qbo_singles(len(writes)) if writes else 0
+        if alone:
+            singles |= writes[-alone:]
+            writes = writes[:len(writes) - alone]
+        base = uuid.uuid4().hex[:24]
+        keys.update({job.id: f"{base}s" for job in singles})
+        for index in range(0, len(writes), BATCH_ITEMS):
+            keys.update({job.id: f"{base}-{index // BATCH_ITEMS}" for job in writes[index:index + BATCH_ITEMS]})
+        bulk_update(self, [{"id": job.id, "batch_ref": keys[job.id]} for job in fresh])
+        batches = defaultdict(list)
+        for job in jobs:
+            record, operation, payload = plans[job.id]
+            key = keys[job.id]
+            if record is None:   # the twin of a deleted record: voided or made inactive
+                chunk.singles.append((job.id, ENTITY_BY_KIND[job.kind], "retire", {"Id": job.qbo_id}, f"{key}-{job.id}"))
+                continue
+            chunk.plans[job.id] = (job.res_model, record.id, operation, payload)
+            if operation in ("create", "update") and not key.endswith("s"):
+                batches[key].append({"bId": str(job.id), "operation": operation, record._qbo_entity: payload})
+            else:
+                chunk.singles.append((job.id, record._qbo_entity, operation, payload, f"{key}-{job.id}"))
+        chunk.batches = list(batches.items())
 
     def _qbo_finish(self, company, chunk, refreshing_client):
         """Apply what QuickBooks answered to the chunk's jobs `self`. Writes refused for an
         expired access token are sent again, with the same requestids, by a client that
-        refreshes it (`refreshing_client(company)`); a revoked connection puts the company in
-        "Reconnect needed" and those jobs back in the queue."""
+        refreshes it (`refreshing_client(company)`). A revoked connection met anywhere puts the
+        company in "Reconnect needed" and every job without an answer back in the queue, its
+        attempt not counted and its key kept."""
         results = chunk.results
-        expired = {job_id for job_id, (_data, error) in results.items()
+        expired = {job_id for job_id, (_data, error, _answered) in results.items()
                    if isinstance(error, AuthenticationError) and not isinstance(error, RevokedError)}
-        revoked = next((error for _data, error in results.values() if isinstance(error, RevokedError)), None)
+        revoked = next((error for _data, error, _a in results.values() if isinstance(error, RevokedError)), None)
         if expired and not revoked:
             try:
                 client = refreshing_client(company)
-                items = [item for item in chunk.batch_items if int(item["bId"]) in expired]
-                if items:   # the chunk's whole /batch sequence again: the same requestids per 30
-                    results.update(send_batch(client, chunk.batch_items, chunk.batch_ref))
+                batches = [(key, items) for key, items in chunk.batches
+                           if any(int(item["bId"]) in expired for item in items)]
+                results.update(send_batches(client, batches))   # the same requestids
                 results.update(send_singles(client, [s for s in chunk.singles if s[0] in expired]))
             except QBOError as exc:
                 revoked = exc
-        revoked = revoked or next((error for _data, error in results.values()
+        revoked = revoked or next((error for _data, error, _a in results.values()
                                    if isinstance(error, AuthenticationError)), None)
         if revoked:
             company.sudo().write({"qbo_state": "reconnect", "qbo_state_message": revoked.user_message()})
         outcome = dict(chunk.outcome)
-        for job_id, (data, error) in results.items():
+        for job_id, (data, error, answered) in results.items():
             if error is None:
-                outcome[job_id] = {"state": "done", "entity": data}
+                outcome[job_id] = {"state": "done", "entity": data, "answered": True}
             elif isinstance(error, AuthenticationError):
-                outcome[job_id] = {"state": "defer", "message": error.user_message()}
+                outcome[job_id] = {"state": "release", "code": error.code, "message": error.user_message()}
             else:
-                res_model, res_id, operation, payload = chunk.plans[job_id]
-                record = self.env[res_model].with_company(company).browse(res_id)
-                outcome[job_id] = self._qbo_classify(error, (record, operation, payload))
-        Link = self.env["qbo.link"]
-        links = {link.id: link for link in Link.browse([lid for by_id in chunk.links.values() for lid in by_id.values()])}
-        links_by_model = {model: {rid: links[lid] for rid, lid in by_id.items()} for model, by_id in chunk.links.items()}
-        return self._qbo_apply(company, outcome, links_by_model)
+                if job_id in chunk.plans:
+                    res_model, res_id, operation, payload = chunk.plans[job_id]
+                    record = self.env[res_model].with_company(company).browse(res_id)
+                else:   # the retirement of a deleted record's twin
+                    record, operation, payload = None, "retire", None
+                outcome[job_id] = dict(self._qbo_classify(error, (record, operation, payload)), answered=answered)
+        return self._qbo_apply(company, outcome)
 
-    def _qbo_lookup(self, company, client, groups):
-        """Current QBO rows, for each (records, links) group of one entity: matches of unlinked
-        records by the configured key and fresh SyncTokens of linked ones whose token is unknown.
-        The queries of every group go in one /batch (split by 30 only past 30 queries).
-        Returns one {record id: row or None} per group."""
+    def _qbo_groups(self, company, outcome, orphans):
+        """[(jobs, records, links)] per model and kind, without the jobs whose outcome is known
+        without asking QBO (record gone, pre-flight problem): those go in `outcome`; the
+        QuickBooks twins of deleted records to void or deactivate go in `orphans`.
+        A model may map to several QBO entities (an account.move is an Invoice or a CreditMemo),
+        and each group's lookup queries one entity."""
+        by_model = defaultdict(lambda: self.browse())
+        for job in self.filtered(lambda j: j.id not in outcome):
+            by_model[(job.res_model, job.kind)] |= job
+        groups = []
+        for (res_model, _kind), jobs in sorted(by_model.items()):
+            records = self.env[res_model].with_company(company).browse(jobs.mapped("res_id")).exists()
+            existing = set(records.ids)
+            links = records._qbo_links(company)
+            for job in jobs:
+                if job.res_id not in existing:
+                    if job.operation in ("void", "delete") and job.qbo_id:
+                        orphans[job.id] = (None, job.operation, None)  # the twin of a deleted record
+                    else:
+                        outcome[job.id] = {"state": "cancelled", "message": self.env._("The record no longer exists.")}
+                    continue
+                try:
+                    problems = records.browse(job.res_id)._qbo_preflight(company)
+                except psycopg2.Error:
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    _logger.warning("QuickBooks pre-flight of %s,%s failed", res_model, job.res_id, exc_info=True)
+                    problems = [self.env._("Odoo could not check this record for QuickBooks: %(error)s", error=exc)]
+                if problems:
+                    outcome[job.id] = {"state": "error", "code": "pre-flight", "message": "\n".join(problems)}
+            jobs = jobs.filtered(lambda j: j.id not in outcome and j.id not in orphans)
+            groups.append((jobs, records.browse(sorted(set(jobs.mapped("res_id")))), links))
+        return groups
+
+    def _qbo_fail_records(self, jobs, records, outcome, code, message):
+        for job in jobs.filtered(lambda j: j.res_id in records.ids):
+            outcome[job.id] = {"state": "error", "code": code, "message": message}
+
+    def _qbo_lookup(self, company, client, groups, outcome):
+        """Current QBO rows, for each (jobs, records, links) group of one entity: matches of
+        unlinked records by the configured key and fresh SyncTokens of linked ones whose token
+        is unknown. The queries of every group go in one /batch (split by 30 only past 30
+        queries). A record whose lookup cannot even be written (a line break in its key) is put
+        in error in `outcome`. Returns one {record id: row or None} per group."""
         items, plans = [], []
-        for index, (records, links) in enumerate(groups):
+        for index, (jobs, records, links) in enumerate(groups):
             unlinked = records.filtered(lambda r: not (links.get(r.id) and links[r.id].qbo_id))
             stale = records.filtered(lambda r: links.get(r.id) and links[r.id].qbo_id
                                      and not links[r.id].qbo_sync_token)
-            queries, pick = unlinked._qbo_match_queries(company) if unlinked else ([], None)
+            queries, pick = [], None
+            if unlinked:
+                try:
+                    queries, pick = unlinked._qbo_match_queries(company)
+                except Exception:  # noqa: BLE001 - find the record(s) at fault, look the others up
+                    for record in unlinked:
+                        try:
+                            record._qbo_match_queries(company)
+                        except Exception as exc:  # noqa: BLE001
+                            self._qbo_fail_records(jobs, record, outcome, "lookup", self.env._(
+                                "This record cannot be looked up in QuickBooks: %(error)s", error=exc))
+                            unlinked -= record
+                    queries, pick = unlinked._qbo_match_queries(company) if unlinked else ([], None)
             entity = records._qbo_entity
             select = "SELECT *, Sku FROM Item" if entity == "Item" else f"SELECT * FROM {entity}"
             queries = list(queries) + in_queries(select, "Id", [links[r.id].qbo_id for r in stale], condition=None)
@@ -407,123 +546,230 @@ class QboJob(models.Model):
             index = int(result.bId[1:].split("-")[0])
             rows[index].extend((result.data or {}).get(plans[index][0], []))
         found_by_group = []
-        for index, (records, links) in enumerate(groups):
+        for index, (jobs, _records, links) in enumerate(groups):
             _entity, unlinked, stale, pick = plans[index]
             by_id = {row["Id"]: row for row in rows[index]}
             found = {r.id: by_id.get(links[r.id].qbo_id) for r in stale}
             for record in unlinked:
-                found[record.id] = pick(record, rows[index])
+                try:
+                    found[record.id] = pick(record, rows[index])
+                except Exception as exc:  # noqa: BLE001
+                    self._qbo_fail_records(jobs, record, outcome, "lookup", self.env._(
+                        "This record cannot be matched in QuickBooks: %(error)s", error=exc))
             found_by_group.append(found)
         return found_by_group
+
+    def _qbo_taken(self, company, records, links, matches, keyed=()):
+        """{record id: other Odoo record} for the unlinked records whose match is linked to
+        another record of this company and model, or matched by a record of this chunk first
+        (records in `keyed`, whose unanswered request may have created their match, first): a
+        QBO record linked to one Odoo record is never taken for another. The link of a deleted
+        record does not count (it is removed)."""
+        wanted = {rid: row["Id"] for rid, row in sorted(matches.items(), key=lambda item: (item[0] not in keyed, item[0]))
+                  if row and row.get("Id") and not (links.get(rid) and links[rid].qbo_id)}
+        if not wanted:
+            return {}
+        holders = self.env["qbo.link"].sudo().search([
+            ("company_id", "=", company.id), ("res_model", "=", records._name),
+            ("qbo_id", "in", list(set(wanted.values())))])
+        alive = set(records.browse(holders.mapped("res_id")).exists().ids)
+        holder_of = {link.qbo_id: link.res_id for link in holders if link.res_id in alive}
+        holders.filtered(lambda link: link.res_id not in alive).unlink()
+        taken, seen = {}, {}
+        for rid, qbo_id in wanted.items():
+            other = holder_of.get(qbo_id) or seen.get(qbo_id)
+            if other and other != rid:
+                taken[rid] = records.browse(other)
+            else:
+                seen[qbo_id] = rid
+        return taken
 
     def _qbo_classify(self, error, plan):
         record, operation, payload = plan
         if isinstance(error, DuplicateNameError) and operation == "create" and record._qbo_name_clash_allowed(payload):
             return {"state": "clash", "code": error.code, "message": error.user_message()}
         if isinstance(error, StaleObjectError):
-            return {"state": "retry", "code": error.code, "message": error.user_message(), "stale": True}
+            return {"state": "stale", "code": error.code, "message": error.user_message()}
         if error.transient:
-            return {"state": "retry", "code": error.code, "message": error.user_message()}
+            return {"state": "retry", "code": error.code, "message": error.user_message(),
+                    "retry_after": getattr(error, "retry_after", None)}
         return {"state": "error", "code": error.code, "message": error.user_message()}
 
     def _qbo_release(self, error, count_attempt):
-        """Put claimed jobs back in the queue after a failure of the whole chunk."""
-        message = error.user_message() if isinstance(error, QBOError) else str(error)
-        now = datetime.utcnow()
-        for job in self:
-            attempts = job.attempts if count_attempt else max(job.attempts - 1, 0)
-            if count_attempt and attempts >= MAX_ATTEMPTS:
-                job.write({"state": "error", "error_message": message, "error_code": getattr(error, "code", None)})
-                self.env["qbo.link"].search([("company_id", "=", job.company_id.id), ("res_model", "=", job.res_model),
-                                             ("res_id", "=", job.res_id)]).write(
-                    {"state": "error", "error_code": getattr(error, "code", None), "error_message": message})
-                self.env[job.res_model].browse(job.res_id)._qbo_message_log(
-                    self.env._("QuickBooks push failed after %(n)s attempts: %(message)s", n=attempts, message=message))
-                continue
-            # the client already retried quickly: back off, and never sooner than QBO asked
-            delay = max(getattr(error, "retry_after", None) or 0, min(30 * 2 ** max(attempts - 1, 0), 3600))
-            job.write({"state": "pending", "attempts": attempts, "error_message": message,
-                       "next_attempt_at": now + timedelta(seconds=delay)})
+        """Put claimed jobs back in the queue after a failure of the whole chunk; their
+        idempotency keys are kept. Without `count_attempt` the claim's attempt is given back."""
+        message = error.user_message() if isinstance(error, QBOError) else self.env._(
+            "Odoo failed while sending this chunk: %(error)s", error=error)
+        state = "retry" if count_attempt else "release"
+        company = self.company_id[:1]
+        return self._qbo_apply(company, {job.id: {"state": state, "code": getattr(error, "code", None) or "odoo",
+                                                  "message": message,
+                                                  "retry_after": getattr(error, "retry_after", None)}
+                                         for job in self})
+
+    def _qbo_release_plain(self, error):
+        """The last resort when even the bookkeeping fails: one statement puts the chunk back
+        in the queue with the reason (in error past the attempt limit), keys kept."""
+        self.env.cr.execute("""
+            UPDATE qbo_job SET state = CASE WHEN attempts >= %(max)s THEN 'error' ELSE 'pending' END,
+                   done_at = CASE WHEN attempts >= %(max)s THEN now() at time zone 'UTC' END,
+                   next_attempt_at = (now() at time zone 'UTC') + make_interval(secs => LEAST(3600, 30 * 2 ^ attempts)),
+                   error_code = 'odoo', error_message = %(msg)s, write_date = now() at time zone 'UTC'
+             WHERE id IN %(ids)s AND state = 'sending'""",
+            {"max": MAX_ATTEMPTS, "ids": tuple(self.ids),
+             "msg": self.env._("Odoo failed while sending this chunk: %(error)s", error=error)})
+        self.invalidate_model()
 
     # ==================================================================================
     # apply results
     # ==================================================================================
-    def _qbo_apply(self, company, outcome, links_by_model):
-        now = datetime.utcnow()
-        job_rows, link_rows, errors, successes = [], [], [], defaultdict(list)
+    def _qbo_job_vals(self, job, result, now):
+        """What becomes of a job after its outcome `result` (see _qbo_send for the states)."""
+        state = result["state"]
+        vals = {"id": job.id, "state": "error", "attempts": job.attempts, "next_attempt_at": job.next_attempt_at,
+                "qbo_id": job.qbo_id or None, "error_code": result.get("code"), "error_message": result.get("message"),
+                "done_at": now, "batch_ref": job.batch_ref or None, "follow_up": job.follow_up}
+        if state == "done":
+            problem = result.get("problem")
+            vals.update(state="error" if problem else "done", qbo_id=(result.get("entity") or {}).get("Id") or vals["qbo_id"],
+                        error_code="mismatch" if problem else None, error_message=problem)
+        elif state in ("retry", "stale") and job.attempts >= MAX_ATTEMPTS:
+            vals["error_message"] = self.env._("Given up after %(n)s attempts: %(message)s", n=job.attempts,
+                                               message=result.get("message") or "-")
+        elif state in ("retry", "stale", "defer", "clash", "release"):
+            counted = state in ("retry", "stale")
+            attempts = job.attempts if counted else max(job.attempts - 1, 0)
+            # the client already retried quickly: back off, and never sooner than QBO asked
+            delay = max(result.get("retry_after") or 0, min(30 * 2 ** max(attempts - 1, 0), 3600)) if counted \
+                else {"defer": 30}.get(state, 0)
+            vals.update(state="pending", attempts=attempts, next_attempt_at=now + timedelta(seconds=delay), done_at=None)
+            if result.get("answered"):
+                # QBO answered this key: a re-send must be a new request
+                vals.update(batch_ref=None, follow_up=False)
+        elif state == "cancelled":
+            vals.update(state="cancelled", error_code=None)
+        return vals
+
+    def _qbo_link_vals(self, link, job_vals, result, now, queued):
+        """The one place a record's sync state is decided, from its job's outcome: Error when
+        the job failed; Queued while a job of the record waits; otherwise Synced when the
+        record has a QuickBooks twin, Not linked when it has none (a quotation cancelled
+        before it was ever sent)."""
+        entity = (result.get("entity") or {}) if result["state"] == "done" else {}
+        if entity.get("status") == "Deleted":
+            # the QBO twin was deleted: the record is linked to nothing any more
+            return {"id": link.id, "qbo_id": None, "qbo_sync_token": None, "qbo_name": None, "qbo_doc_number": None,
+                    "name_clash": bool(link.name_clash), "last_sync": now, "error_code": None, "error_message": None,
+                    "state": link_state(None, waiting=job_vals["state"] == "pending" or queued,
+                                        error=job_vals["state"] == "error")}
+        qbo_id = entity.get("Id") or link.qbo_id or None
+        vals = {
+            "id": link.id, "qbo_id": qbo_id,
+            "qbo_sync_token": None if result["state"] == "stale" else (entity.get("SyncToken") or link.qbo_sync_token or None),
+            "qbo_name": entity.get("DisplayName") or entity.get("Name") or link.qbo_name or None,
+            "qbo_doc_number": entity.get("DocNumber") or link.qbo_doc_number or None,
+            "name_clash": bool(link.name_clash or result["state"] == "clash"),
+            "last_sync": now if entity else (link.last_sync or None),
+            "error_code": None, "error_message": None,
+        }
+        failed = job_vals["state"] == "error"
+        vals["state"] = link_state(qbo_id, waiting=job_vals["state"] == "pending" or queued, error=failed)
+        if failed:
+            vals.update(error_code=job_vals["error_code"], error_message=job_vals["error_message"])
+        return vals
+
+    def _qbo_check_answers(self, company, outcome, links):
+        """A QBO record answered for one job but already linked to another Odoo record (or
+        answered for two jobs of this chunk) is never linked twice: that job is in error."""
+        answers = {}
+        for job in self:
+            result = outcome.get(job.id) or {}
+            qbo_id = result.get("state") == "done" and job.operation == "push" and (result.get("entity") or {}).get("Id")
+            link = links.get((job.res_model, job.res_id))
+            if qbo_id and not (link and link.qbo_id == qbo_id):
+                answers[job.id] = qbo_id
+        if not answers:
+            return
+        holders = self.env["qbo.link"].sudo().search([
+            ("company_id", "=", company.id), ("res_model", "in", list(set(self.mapped("res_model")))),
+            ("qbo_id", "in", list(set(answers.values())))])
+        holder_of = {(link.res_model, link.qbo_id): link for link in holders}
+        seen = {}
+        for job in self.browse(sorted(answers)):
+            key = (job.res_model, answers[job.id])
+            holder = holder_of.get(key)
+            other_id = holder.res_id if holder and holder.res_id != job.res_id else seen.get(key)
+            if holder and holder.res_id != job.res_id and not self.env[job.res_model].browse(holder.res_id).exists():
+                holder_of.pop(key).unlink()  # the link of a deleted record
+                other_id = seen.get(key)
+            if other_id and other_id != job.res_id:
+                other = self.env[job.res_model].browse(other_id)
+                outcome[job.id] = {"state": "error", "code": "taken", "message": self.env._(
+                    "QuickBooks answered with its record %(id)s, which is already linked to %(other)s in Odoo: "
+                    "it is not linked to this record too.", id=answers[job.id], other=other.display_name)}
+            else:
+                seen[key] = job.res_id
+
+    def _qbo_apply(self, company, outcome):
+        """Write the outcome of every job of the chunk: jobs, links, chatter notes of errors,
+        notifications; in a few statements whatever the size of the chunk."""
+        now = fields.Datetime.now()
+        self.flush_recordset()
+        Link = self.env["qbo.link"].sudo()
+        Link.flush_model()
+        links = {(link.res_model, link.res_id): link for link in Link.search([
+            ("company_id", "=", company.id), ("res_model", "in", list(set(self.mapped("res_model")))),
+            ("res_id", "in", list(set(self.mapped("res_id"))))])}
+        for job in self:
+            result = outcome.get(job.id)
+            if result and result["state"] == "done" and result.get("entity") and job.operation == "push":
+                record = self.env[job.res_model].browse(job.res_id).with_company(company).exists()
+                # e.g. QBO's total against Odoo's: the record is linked, and in error if they differ
+                result["problem"] = record._qbo_check_result(company, result["entity"]) if record else None
+        self._qbo_check_answers(company, outcome, links)
+        # other jobs waiting for the same records (a change queued while these were sending)
+        self.env.cr.execute("""SELECT res_model, res_id, operation, id FROM qbo_job
+                                WHERE company_id = %s AND state = 'pending' AND id NOT IN %s
+                                  AND res_id IN %s""",
+                            [company.id, tuple(self.ids), tuple(set(self.mapped("res_id")))])
+        waiting = {(m, r, o): jid for m, r, o, jid in self.env.cr.fetchall()}
+        job_rows, link_rows, handed, errors, successes, follow_ups = [], [], [], [], defaultdict(list), []
         for job in self:
             result = outcome.get(job.id) or {"state": "retry", "message": self.env._("No answer from QuickBooks.")}
-            state = result["state"]
-            link = links_by_model.get(job.res_model, {}).get(job.res_id)
-            if state == "done":
-                entity = result.get("entity") or {}
-                record = self.env[job.res_model].browse(job.res_id).with_company(company)
-                # e.g. QBO's total against Odoo's: the record is linked, and in error if they differ
-                problem = record._qbo_check_result(company, entity) if entity else None
-                job_rows.append((job.id, "error" if problem else "done", job.attempts, now, entity.get("Id"),
-                                 "mismatch" if problem else None, problem, now))
-                if link and entity.get("status") == "Deleted":
-                    # the QBO twin was deleted: the record is linked to nothing any more
-                    link_rows.append((link.id, None, None, None, None, "none", None, None, now, None))
-                elif link:
-                    link_rows.append((link.id, entity.get("Id") or link.qbo_id or None, entity.get("SyncToken"),
-                                      entity.get("DisplayName") or entity.get("Name") or link.qbo_name or None,
-                                      entity.get("DocNumber") or link.qbo_doc_number or None,
-                                      "error" if problem else "synced", "mismatch" if problem else None, problem,
-                                      now, None))
-                if problem:
-                    errors.append((job, "mismatch", problem))
-                else:
-                    successes[job.create_uid.id].append(job)
-            elif state in ("retry", "defer", "clash") and (state != "retry" or job.attempts < MAX_ATTEMPTS):
-                attempts = job.attempts if state == "retry" else max(job.attempts - 1, 0)
-                delay = {"retry": min(30 * 2 ** max(job.attempts - 1, 0), 3600), "defer": 30, "clash": 0}[state]
-                job_rows.append((job.id, "pending", attempts, now + timedelta(seconds=delay), None,
-                                 result.get("code"), result.get("message"), None))
-                if link and (result.get("stale") or state == "clash"):
-                    # stale: forget the SyncToken, the next attempt reads the current one;
-                    # clash: the next payload uses the documented name suffix rule
-                    link_rows.append((link.id, link.qbo_id or None,
-                                      None if result.get("stale") else (link.qbo_sync_token or None),
-                                      link.qbo_name or None, link.qbo_doc_number or None, "queued", None, None,
-                                      link.last_sync or None, True if state == "clash" else None))
-            elif state == "cancelled":
-                job_rows.append((job.id, "cancelled", job.attempts, now, None, None, result.get("message"), now))
-            else:
-                message = result.get("message") or self.env._("Unknown error")
-                job_rows.append((job.id, "error", job.attempts, now, None, result.get("code"), message, now))
-                if link:
-                    link_rows.append((link.id, link.qbo_id or None, link.qbo_sync_token or None, link.qbo_name or None,
-                                      link.qbo_doc_number or None, "error", result.get("code"), message,
-                                      link.last_sync or None, None))
-                errors.append((job, result.get("code"), message))
-        self.flush_recordset()
-        self.env["qbo.link"].flush_model()
-        cr = self.env.cr
-        if job_rows:
-            execute_values(cr._obj, """
-                UPDATE qbo_job j SET state = v.state, attempts = v.attempts, next_attempt_at = v.next_at,
-                       qbo_id = COALESCE(v.qbo_id, j.qbo_id), error_code = v.code, error_message = v.msg,
-                       done_at = v.done_at, write_date = now() at time zone 'UTC'
-                  FROM (VALUES %s) AS v(id, state, attempts, next_at, qbo_id, code, msg, done_at)
-                 WHERE j.id = v.id""", job_rows,
-                template="(%s, %s, %s, %s::timestamp, %s, %s, %s, %s::timestamp)", page_size=1000)
-        if link_rows:
-            execute_values(cr._obj, """
-                UPDATE qbo_link l SET qbo_id = v.qbo_id, qbo_sync_token = v.token, qbo_name = v.name,
-                       qbo_doc_number = v.doc, state = v.state, error_code = v.code, error_message = v.msg,
-                       last_sync = v.last_sync, name_clash = COALESCE(v.clash, l.name_clash),
-                       write_date = now() at time zone 'UTC'
-                  FROM (VALUES %s) AS v(id, qbo_id, token, name, doc, state, code, msg, last_sync, clash)
-                 WHERE l.id = v.id""", link_rows,
-                template="(%s, %s, %s, %s, %s, %s, %s, %s, %s::timestamp, %s::boolean)", page_size=1000)
-        self.invalidate_model()
-        self.env["qbo.link"].invalidate_model()
+            vals = self._qbo_job_vals(job, result, now)
+            newer = waiting.get((job.res_model, job.res_id, job.operation))
+            if vals["state"] == "pending" and newer:
+                # a newer change of the record waits already: it carries this job's key on
+                vals.update(state="cancelled", done_at=now, error_message=self.env._("Superseded by a newer change."))
+                if vals["batch_ref"]:
+                    handed.append({"id": newer, "batch_ref": vals["batch_ref"], "follow_up": True})
+            job_rows.append(vals)
+            link = links.get((job.res_model, job.res_id))
+            queued = any((job.res_model, job.res_id, op) in waiting for op in ("push", "void", "delete"))
+            if link:
+                link_rows.append(self._qbo_link_vals(link, vals, result, now, queued))
+            if vals["state"] == "error":
+                errors.append((job, vals["error_code"], vals["error_message"]))
+            elif vals["state"] == "done":
+                successes[job.create_uid.id].append(job)
+                if job.follow_up:
+                    follow_ups.append(job)
+        bulk_update(self, job_rows)
+        bulk_update(self, handed)
+        bulk_update(Link, link_rows)
+        for job in follow_ups:
+            # the record changed after a send whose answer was replayed: its current state follows
+            record = self.env[job.res_model].browse(job.res_id).exists()
+            record.with_company(company)._qbo_enqueue(company, job.operation, trigger=False)
         for job, code, message in errors:
-            record = self.env[job.res_model].browse(job.res_id)
-            record._qbo_message_log(self.env._("QuickBooks push failed (%(code)s): %(message)s", code=code or "-", message=message))
+            record = self.env[job.res_model].browse(job.res_id).exists()
+            record._qbo_message_log(self.env._("QuickBooks push failed (%(code)s): %(message)s", code=code or "-",
+                                               message=message))
         self._qbo_notify(errors, successes)
-        return sum(1 for row in job_rows if row[1] in ("done", "error"))
+        for res_model in set(self.mapped("res_model")):
+            if res_model in self.env:
+                self.env[res_model].invalidate_model(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url"])
+        return sum(1 for row in job_rows if row["state"] in ("done", "error"))
 
     def _qbo_notify(self, errors, successes):
         """Tell the users who queued the records what became of them."""

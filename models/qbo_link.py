@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from .qbo_job import record_names
 from .qbo_sync_mixin import SYNC_STATES
 
 
@@ -39,9 +40,9 @@ class QboLink(models.Model):
 
     @api.depends("res_model", "res_id")
     def _compute_record_name(self):
+        names = record_names(self)
         for link in self:
-            record = self.env[link.res_model].browse(link.res_id).exists() if link.res_model in self.env else None
-            link.record_name = record.display_name if record else f"{link.res_model},{link.res_id}"
+            link.record_name = names.get((link.res_model, link.res_id)) or f"{link.res_model},{link.res_id}"
 
     def action_open_record(self):
         self.ensure_one()

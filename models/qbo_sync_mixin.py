@@ -13,6 +13,17 @@ SYNC_STATES = [
 ]
 
 
+def link_state(qbo_id, waiting=False, error=False):
+    """The sync state a record shows, from what is known of it, decided here only: Error when
+    its last push failed, Queued while a job waits for it, Synced when it has a QuickBooks
+    twin, else Not linked (e.g. a quotation cancelled before it was ever sent)."""
+    if error:
+        return "error"
+    if waiting:
+        return "queued"
+    return "synced" if qbo_id else "none"
+
+
 def in_queries(select, field, values, condition="Active IN (true, false)"):
     """Lookup queries for `values` of `field`, QUERY_KEYS values per query (sent as one /batch)."""
     values = sorted({v for v in values if v})
@@ -100,6 +111,52 @@ class QboSyncMixin(models.AbstractModel):
             return [("id", "in", self._qbo_linked_ids_query(SQL("qbo_id IN %s", ids)))]
         raise NotImplementedError(self.env._("Unsupported search on the QuickBooks id."))
 
+    def unlink(self):
+        """A deleted record takes its links and waiting jobs with it: it never blocks its
+        QuickBooks twin from being linked again (QuickBooks itself is left as it is, except
+        where a model retires the twin: see `_qbo_retire_twins`)."""
+        ids = self.ids
+        res = super().unlink()
+        if ids:
+            self.env["qbo.job"].sudo().search([("res_model", "=", self._name), ("res_id", "in", ids),
+                                               ("state", "=", "pending")]).write(
+                {"state": "cancelled", "error_message": self.env._("The record was deleted in Odoo.")})
+            self.env["qbo.link"].sudo().search([("res_model", "=", self._name), ("res_id", "in", ids)]).unlink()
+        return res
+
+    def _qbo_cancel_pending_jobs(self):
+        """Drop what waits in the queue for these records (a draft or a cancelled document is
+        not pushed): each shows Synced when it has a QuickBooks twin, else Not linked."""
+        if not self.ids:
+            return
+        jobs = self.env["qbo.job"].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids),
+                                                  ("state", "=", "pending"), ("operation", "=", "push")])
+        jobs.write({"state": "cancelled", "error_message": self.env._("Cancelled: the record changed state in Odoo.")})
+        links = self.env["qbo.link"].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids),
+                                                    ("state", "=", "queued")])
+        for state, group in links.grouped(lambda link: link_state(link.qbo_id)).items():
+            group.write({"state": state})
+        self.invalidate_recordset(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url"])
+
+    def _qbo_retirement_vals(self, operation, companies=None):
+        """Values of the jobs that retire the QuickBooks twins of these records, deleted (or
+        merged away) in Odoo: `operation` 'void' for documents, 'delete' (made inactive) for
+        customers and items. The jobs carry the QuickBooks id: they outlive the record and its
+        link. Read while the records exist, queued after with `_qbo_queue_retirements`."""
+        domain = [("res_model", "=", self._name), ("res_id", "in", self.ids), ("qbo_id", "!=", False)]
+        if companies is not None:
+            domain.append(("company_id", "in", companies.ids))
+        links = self.env["qbo.link"].sudo().search(domain)
+        return [{"company_id": link.company_id.id, "res_model": self._name, "res_id": link.res_id,
+                 "kind": self.browse(link.res_id)._qbo_kind, "operation": operation, "qbo_id": link.qbo_id,
+                 "level": self.browse(link.res_id)._qbo_level_of()}
+                for link in links if link.company_id.qbo_enabled]
+
+    def _qbo_queue_retirements(self, vals_list):
+        if vals_list:
+            self.env["qbo.job"].sudo().create(vals_list)
+            self.env.ref("qbo_financial_hub.ir_cron_qbo_sync")._trigger()
+
     # ------------------------------------------------------------------------------
     # queueing
     # ------------------------------------------------------------------------------
@@ -155,6 +212,16 @@ class QboSyncMixin(models.AbstractModel):
         """QBO queries that find the QBO twins of these not-yet-linked records.
         Returns (list of query strings, function(record, rows) -> matching row or None)."""
         return [], lambda record, rows: None
+
+    def _qbo_match_taken(self, company, link, match, other):
+        """The QBO record `match` found for this record is linked to `other` (another Odoo
+        record of this model and company): it is never matched, updated or renamed on this
+        record's behalf. Returns the QboPayloadError that explains it."""
+        name = match.get("DisplayName") or match.get("Name") or match.get("DocNumber") or ""
+        return QboPayloadError(self.env._(
+            "QuickBooks %(entity)s %(name)s (id %(id)s) matches this record but is already linked to %(other)s "
+            "in Odoo: it is not taken for this record.",
+            entity=self._qbo_entity, name=name, id=match.get("Id"), other=other.display_name), code="taken")
 
     def _qbo_preflight(self, company):
         """Every problem that would make QBO refuse this record, known without asking QBO."""

@@ -8,7 +8,7 @@ DISPLAY_NAME_MAX = 500
 TRACKED_FIELDS = frozenset({
     "name", "ref", "email", "phone", "mobile", "street", "street2", "city", "zip", "state_id",
     "country_id", "vat", "property_payment_term_id", "qbo_tax_treatment", "parent_id", "type",
-    "is_company", "company_name",
+    "is_company", "company_name", "active",
 })
 
 
@@ -145,6 +145,15 @@ class ResPartner(models.Model):
             return None
         return queries, pick
 
+    def _qbo_match_taken(self, company, link, match, other):
+        """Matched by email: the clear error naming the other partner. Matched by display name:
+        a name clash, pushed under the suffixed name (rule 3 of qbo_names)."""
+        if (company.qbo_customer_match == "email" and self.email) or (link and link.name_clash):
+            return super()._qbo_match_taken(company, link, match, other)
+        return QboPayloadError(self.env._("The QuickBooks customer %(name)s is linked to %(other)s: this customer "
+                                          "is pushed under its suffixed name.",
+                                          name=match.get("DisplayName"), other=other.display_name), code="clash")
+
     def _qbo_name_clash_allowed(self, payload):
         """A 6240 on the plain name switches to the suffixed name once; on the suffixed one it is an error."""
         return payload.get("DisplayName") == self._qbo_display_name(None)
@@ -169,6 +178,9 @@ class ResPartner(models.Model):
         problems = []
         if not self.name and not self.parent_id:
             problems.append(self.env._("The customer has no name."))
+        if self.email and any(ch in self.email for ch in "\r\n\t\x00"):
+            problems.append(self.env._("The email %(email)r holds a line break or a tab: QuickBooks accepts none.",
+                                       email=self.email))
         term = self.with_company(company).property_payment_term_id
         if term and not term.with_company(company).qbo_term_ref_id:
             problems.append(self.env._("The payment term %(term)s has no QuickBooks term in the mapping.", term=term.name))
@@ -189,6 +201,8 @@ class ResPartner(models.Model):
         problems = []  # the engine ran _qbo_preflight already: only what needs QBO's answer is checked here
         if self.with_company(company).qbo_hub != "active":
             raise QboPayloadError(self.env._("The customer is Inactive in the Financial Hub: it is not pushed."), code="inactive")
+        if not self.active and not (link and link.qbo_id):
+            return None, None  # an archived customer is not created (nor matched) in QuickBooks
         qbo_id = (link and link.qbo_id) or (match and match.get("Id"))
         if match and not (link and link.qbo_id) and match.get("Active") is False:
             if not (link and link.name_clash):
@@ -198,7 +212,7 @@ class ResPartner(models.Model):
         if not qbo_id and not company.qbo_sync_customers:
             raise QboPayloadError(self.env._("No match in QuickBooks, and creating customers is switched off in the settings."),
                                   code="no-match")
-        payload = {"DisplayName": self._qbo_display_name(company, link)}
+        payload = {"DisplayName": self._qbo_display_name(company, link), "Active": bool(self.active)}
         commercial = self.commercial_partner_id
         if commercial.is_company:
             payload["CompanyName"] = clean_name(commercial.name, 100)

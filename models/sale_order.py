@@ -50,6 +50,12 @@ class SaleOrder(models.Model):
         self._qbo_auto_push()
         return res
 
+    def _action_cancel(self):
+        res = super()._action_cancel()
+        # a quotation cancelled before it reached QuickBooks is not sent: it ends Not linked
+        self.filtered(lambda o: o.state == "cancel")._qbo_cancel_pending_jobs()
+        return res
+
     def write(self, vals):
         res = super().write(vals)
         if TRACKED_FIELDS & vals.keys():

@@ -10,3 +10,4 @@ from . import test_scale
 from . import test_payments
 from . import test_reconciliation
 from . import test_taxes
+from . import test_integrity

@@ -83,7 +83,8 @@ class TestImport(QboImportCase):
         self.assertEqual((imp.created_count, imp.updated_count), (0, 3))
         self.assertEqual(self.env["res.partner"].search_count([]), partners)
         self.assertEqual(self.env["qbo.link"].search_count([]), links)
-        self.assertEqual(self.partner_of("1").email, "amy@example.com")
+        self.assertEqual(self.partner_of("1").email, "birds@example.com",
+                         "an import fills empty fields only: Odoo's email is kept")
 
     def test_match_by_name_links_existing(self):
         existing = self.env["res.partner"].create({"name": "bill's windsurf shop", "is_company": True,
@@ -100,7 +101,8 @@ class TestImport(QboImportCase):
         existing = self.env["res.partner"].create({"name": "Amy L.", "email": "BIRDS@example.com"})
         self.run_import("customer")
         self.assertEqual(self.partner_of("1"), existing)
-        self.assertEqual(existing.name, "Amy's Bird Sanctuary")
+        self.assertEqual(existing.name, "Amy L.", "a matched partner is linked, not renamed")
+        self.assertEqual(existing.city, "Half Moon Bay", "its empty address is filled")
 
     def test_import_products(self):
         store = self.sim._company(self.US_REALM)
@@ -120,7 +122,8 @@ class TestImport(QboImportCase):
         self.assertEqual((fountain.type, fountain.list_price, fountain.default_code), ("consu", 275.0, False))
         self.assertEqual(self.product_of("5"), existing)
         self.assertEqual(existing.qbo_state, "synced")
-        self.assertEqual(existing.list_price, 15.0)
+        self.assertEqual((existing.name, existing.list_price), ("Local pump", 1.0),
+                         "a matched product is linked, its values kept")
         self.assertFalse(self.product_of("4"), "inactive items are not imported")
         self.assertFalse(self.env["qbo.job"].search([("state", "=", "pending")]))
         again = self.run_import("product")

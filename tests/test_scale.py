@@ -117,11 +117,14 @@ class TestScale(QboSyncCase):
         ICP.set_param("qbo_financial_hub.batches_per_minute", 400)
         partners = self.customers(self.env, "Split", 60)
         jobs = self.claim(600)
+        # the keys are given when the chunk is prepared, committed before anything is sent
+        company = self.company.with_company(self.company)
+        jobs._qbo_prepare(company, company._qbo_client(**OPTIONS))
         singles = jobs.filtered(lambda j: j.batch_ref.endswith("s"))
         # both budgets used at once: 30 alone, 30 in one batch (2 batches and 32 requests with the lookup)
         self.assertEqual(len(singles), 30, "the newest go one per request")
         self.assertEqual(singles, jobs.sorted("id")[-len(singles):])
-        self.assertEqual(len(set(jobs.mapped("batch_ref"))), 2)
+        self.assertEqual(len(set(jobs.mapped("batch_ref"))), 3, "one key per /batch request of 30, one for the singles")
         jobs.write({"state": "pending", "attempts": 0})
         self.env.flush_all()
         before = self.sim.counters(self.US_REALM)
@@ -164,7 +167,7 @@ class TestScale(QboSyncCase):
         self.assertEqual(len(chunk.singles), 3)
         # the sends went out, but their answers were a 401 (token expired in between)
         error = AuthenticationError("Token expired", code="3200")
-        chunk.results = {job_id: (None, error) for job_id, *_rest in chunk.singles}
+        chunk.results = {job_id: (None, error, False) for job_id, *_rest in chunk.singles}
         refreshed = []
 
         def refreshing_client(company):

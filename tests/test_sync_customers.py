@@ -263,7 +263,7 @@ class TestCustomerHub(QboSyncCase):
             self.assertEqual((len(claim_a), len(claim_b)), (30, 30))
             self.assertFalse(set(claim_a.ids) & set(claim_b.ids), "no job is claimed twice")
             ids_a, ids_b = claim_a.ids, claim_b.ids
-        # a worker that died holding its claim: its jobs come back after the lease, same batch ref
+        # a worker that died holding its claim: its jobs come back after the lease
         self.env.cr.execute("UPDATE qbo_job SET sent_at = sent_at - interval '1 hour' WHERE id IN %s", [tuple(ids_a)])
         results, errors = [], []
 
@@ -289,7 +289,9 @@ class TestCustomerHub(QboSyncCase):
                          "a live worker's claim is left alone")
         done = jobs.filtered(lambda j: j.state == "done")
         self.assertEqual(len(done), 60)
-        self.assertEqual(set(done.mapped("attempts")), {1}, "no job ran twice")
+        self.assertEqual(set(done.filtered(lambda j: j.id not in ids_a).mapped("attempts")), {1}, "no job ran twice")
+        self.assertEqual(set(done.filtered(lambda j: j.id in ids_a).mapped("attempts")), {2},
+                         "the re-claim of an expired lease counts an attempt")
         names = [c["DisplayName"] for c in self.qbo("Customer") if c["DisplayName"].startswith("Worker ")]
         self.assertEqual(len(names), 60)
         self.assertEqual(len(set(names)), 60, "no duplicate in QuickBooks")

@@ -1,2 +1,3 @@
 
 from . import account_move_qbo_link
+from . import base_partner_merge
