@@ -163,7 +163,8 @@ class Lane:
         self.chunk_size = chunk_size
         self.lease = lease
         self.client_options = dict(client_options or {})
-        self.budgets = env["qbo.job"]._qbo_budgets()
+        with self.registry.cursor() as cr:   # a cursor of its own: callers may share theirs between threads
+            self.budgets = api.Environment(cr, SUPERUSER_ID, {})["qbo.job"]._qbo_budgets()
         self.finished = 0
         self.flying = []
         self.held = Counter()        # realm -> chunks of this lane in flight
