@@ -536,3 +536,23 @@ class TestDocumentsLifeCycle(QboInvoiceCase):
         self.drain()
         self.assertEqual(order.qbo_state, "none")
         self.assertFalse(order.qbo_id)
+
+    def test_revoked_during_a_single_void_keeps_the_job_pending(self):
+        move = self.invoice()
+        move.action_qbo_push()
+        self.drain()
+        move.button_cancel()
+        original = QboJob._qbo_plan_requests
+
+        def revoke_then_write(jobs, chunk, plans):
+            self.sim.revoke_all(self.US_REALM)
+            return original(jobs, chunk, plans)
+        with patch.object(QboJob, "_qbo_plan_requests", revoke_then_write):
+            self.drain()
+        job = self.env["qbo.job"].search([("res_model", "=", "account.move"), ("res_id", "=", move.id),
+                                          ("operation", "=", "void")])
+        self.assertEqual((job.state, job.attempts), ("pending", 0))
+        self.assertEqual(move.qbo_state, "queued")
+        self.qbo_configure(self.company, self.US_REALM)
+        self.drain()
+        self.assertEqual(self.remote(move)["PrivateNote"], "Voided")
