@@ -5,17 +5,21 @@ is lost if QuickBooks is down or Odoo restarts; repeated edits of one record coa
 its one pending job (a partial unique index), and the payload is built when the job is sent,
 from the record as it is then.
 
-Draining (ir.cron, any number of workers):
+Draining (ir.cron, any number of workers; see qbo_drain.py for turns and senders):
 1. claim: ``FOR UPDATE SKIP LOCKED`` a bounded chunk of ready jobs of the lowest dependency
-   level, mark them ``sending`` with a batch reference, commit. Another worker skips them.
-2. build: one /batch of Query items finds the QBO twins of records not linked yet (never one
-   request per record) and the current SyncToken of linked ones whose token is unknown;
-   payloads are built, and a record whose payload cannot succeed is put in error unsent.
-3. send: /batch requests of 30 items; the requestid of each is derived from the stored batch
-   reference, so the client's retry after a lost answer, and a re-send after a worker died
-   mid-flight, replay the same id and QBO answers the first result instead of creating twice.
-4. apply: links, SyncTokens, states, errors (with a chatter note) and notifications, in bulk,
-   committed.
+   level, mark them ``sending`` with an attempt counted, commit. Another worker skips them; a
+   dead worker's jobs come back after their lease, an attempt counted.
+2. prepare: one /batch of Query items finds the QBO twins of records not linked yet (never one
+   request per record) and the current SyncToken of linked ones whose token is unknown; a twin
+   linked to another Odoo record is never taken; payloads are built; whatever fails for one
+   record is that record's error. Each job to send gets its idempotency key (kept from an
+   unanswered earlier attempt, else new), committed before anything is sent.
+3. send: /batch requests of 30 items and single writes, each request with its key as
+   requestid, so any re-send replays the same id and QBO answers the first result instead of
+   creating twice.
+4. apply: links, SyncTokens, states (one function decides a record's state), errors (with a
+   chatter note) and notifications, in bulk, committed. A failure of Odoo's own here puts the
+   chunk back in the queue with the reason; nothing stays 'sending' without one.
 Requests go through a per-realm budget held in PostgreSQL (see qbo_rate.py), shared by all
 workers, so the queue drains near Intuit's ceiling without a 429.
 """
