@@ -191,6 +191,7 @@ class QboSalesForm(models.AbstractModel):
                     detail["TaxInclusiveAmt"] = currency.round(line["total"])
             qbo_lines.append({"DetailType": "SalesItemLineDetail", "Amount": subtotal,
                               "Description": (line["name"] or "")[:4000], "SalesItemLineDetail": detail})
+        self._qbo_fit_untaxed(qbo_lines)
         payload = {"CustomerRef": {"value": customer_id}, "Line": qbo_lines}
         payload.update(self._qbo_tax_header(plan))
         number = self._qbo_form_number(company)
@@ -209,6 +210,33 @@ class QboSalesForm(models.AbstractModel):
             if currency != company.qbo_home_currency:
                 payload["ExchangeRate"] = self._qbo_exchange_rate(company)
         return payload
+
+    def _qbo_untaxed(self):
+        """Odoo's untaxed total of the document, as QuickBooks must show it."""
+        return self.amount_total - self.amount_tax
+
+    def _qbo_fit_untaxed(self, qbo_lines):
+        """Rounding globally, Odoo rounds the untaxed total once, not line by line: the cent(s)
+        between its total and the sum of the rounded lines go on the largest line, whose unit
+        price follows (or goes, when Qty x UnitPrice cannot give the amount)."""
+        currency = self.currency_id
+        items = [line for line in qbo_lines if line["DetailType"] == "SalesItemLineDetail"]
+        if not items:
+            return
+        delta = currency.round(self._qbo_untaxed() - sum(line["Amount"] for line in items))
+        if currency.is_zero(delta) or abs(delta) > 0.01 * len(items) + 1e-9:
+            return
+        line = max(items, key=lambda l: abs(l["Amount"]))
+        line["Amount"] = currency.round(line["Amount"] + delta)
+        detail = line["SalesItemLineDetail"]
+        qty = detail.get("Qty")
+        if qty:
+            unit = round(line["Amount"] / qty, UNIT_PRICE_DIGITS)
+            if currency.compare_amounts(qty * unit, line["Amount"]) == 0:
+                detail["UnitPrice"] = unit
+            else:
+                detail.pop("Qty")
+                detail.pop("UnitPrice", None)
 
     def _qbo_booked_rate(self):
         """Units of the document currency per unit of the company currency, as Odoo booked the

@@ -116,6 +116,11 @@ class SaleOrder(models.Model):
     def _qbo_booked_rate(self):
         return self.currency_rate
 
+    def _qbo_untaxed(self):
+        totals = self.env["account.tax"]._get_tax_totals_summary(self._qbo_base_lines(), self.currency_id,
+                                                                  self.company_id)
+        return totals["base_amount_currency"]
+
     def _qbo_local_date(self, value):
         """The calendar date of a UTC datetime where the quotation was made: the salesperson's
         time zone, else the company's, else the current user's."""

@@ -89,6 +89,14 @@ class TestTaxesUS(SameTotalsMixin, QboInvoiceCase):
         inv = self.push(move)
         self.assert_same_totals(move, inv)
 
+    def test_us_round_globally_half_cent_lines(self):
+        self.company.tax_calculation_rounding_method = "round_globally"
+        move = self.invoice(lines=[Command.create({"product_id": self.fitting.id, "quantity": 1, "price_unit": 1.05,
+                                                   "discount": 50, "tax_ids": [Command.clear()]}) for _i in range(2)])
+        self.assertEqual(move.amount_total, 1.05, "0.525 twice, rounded once; line by line it would be 1.06")
+        inv = self.push(move)
+        self.assert_same_totals(move, inv)
+
     def test_us_fiscal_position(self):
         tax_ny = self.env["account.tax"].create({"name": "NYC 8.875%", "amount": 8.875, "type_tax_use": "sale",
                                                  "qbo_tax_code_ref_id": self.ref("taxcode", "3").id})
