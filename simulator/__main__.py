@@ -33,6 +33,11 @@ def build_parser():
     parser.add_argument("--coreplus-allowance", type=int, default=None,
                         help="monthly CorePlus (read/query/CDC) calls per realm; past it they answer 429 "
                              "(Intuit's Builder tier: 500000)")
+    parser.add_argument("--webhook-url", help="POST webhooks of every change to this URL")
+    parser.add_argument("--webhook-verifier", default="qbo-sim-verifier",
+                        help="the app's verifier token (intuit-signature key)")
+    parser.add_argument("--webhook-format", choices=("cloudevents", "legacy"), default="cloudevents")
+    parser.add_argument("--webhook-window", type=float, default=1.0, help="seconds events are batched for")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser
 
@@ -55,6 +60,8 @@ def main(argv=None):
         realm, values = parse_fault_spec(spec)
         sim.set_faults(realm, **values)
     sim.start()
+    if args.webhook_url:
+        sim.webhooks.configure(args.webhook_url, args.webhook_verifier, args.webhook_format, args.webhook_window)
     signal.signal(signal.SIGTERM, _interrupt)
     print("QBO simulator on %s (discovery %s, client_id %s)" % (sim.url, sim.discovery_url, args.client_id),
           flush=True)

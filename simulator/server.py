@@ -22,6 +22,7 @@ from .metering import CORE, COREPLUS, Metering
 from .oauth import DEFAULT_CLIENT_ID, OAuth, OAuthError
 from .seed import US_REALM, company_name, realm_ids, realm_number
 from .store import BY_LOWER, FAMILY, Company
+from .webhooks import Webhooks
 
 _log = logging.getLogger("qbo_simulator")
 API_RE = re.compile(r"^/v3/company/([^/]+)/?(.*)$")
@@ -110,6 +111,9 @@ class Simulator:
         self.clock = Clock(time_scale)
         # the US and Canadian companies, and with realms=N (--realms N) copies of them up to N
         self.companies = {realm: Company(realm, self.clock) for realm in realm_ids(realms)}
+        self.webhooks = Webhooks(self.clock)
+        for company in self.companies.values():
+            company.listener = self.webhooks.on_write
         self.oauth = OAuth(self.clock)
         self.limiter = RateLimiter(self.clock)
         self.counters_ = Counters()
@@ -146,6 +150,7 @@ class Simulator:
 
     def stop(self):
         self._stopping.set()
+        self.webhooks.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -188,6 +193,7 @@ class Simulator:
         self.idem.reset()
         self.metering.reset()
         self.faults = {}
+        self.webhooks.reset()
         self.clock.reset()
         with self.log_lock:
             self.log.clear()
@@ -334,6 +340,11 @@ class Simulator:
             return Response(200, {"keys": []})
         if path == "/":
             return Response.html(web.dashboard(self))
+        if method == "POST" and path.startswith("/company/"):
+            status, text = web.page_action(self, path, body)
+            if status == 303:
+                return Response(303, b"", "text/plain", {"Location": text})
+            return Response.html(web.error_page(text), status)
         return self._record_pages(path, params)
 
     @staticmethod
@@ -705,6 +716,14 @@ class Simulator:
             return {"ok": True, "path": self.save(data.get("path"))}
         elif action == "log":
             return self.request_log()
+        elif action == "webhooks":
+            if method == "POST":
+                self.webhooks.configure(data["url"], data["verifier"], data.get("format", "cloudevents"),
+                                        float(data.get("window", 1.0)),
+                                        str(data.get("auto", True)).lower() not in ("false", "0", ""))
+            return self.webhooks.settings()
+        elif action == "webhooks/flush":
+            return {"statuses": self.webhooks.flush()}
         else:
             raise KeyError("unknown admin action %r" % action)
         return {"ok": True, "time": self.now_text()}

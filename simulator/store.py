@@ -93,6 +93,7 @@ class Company(PaymentRules):
         self.realm = realm
         self.clock = clock
         self.lock = threading.RLock()
+        self.listener = None   # listener(realm, entity, kind, answer) after each write (webhooks)
         self.reset()
 
     # ----- state -------------------------------------------------------------------------
@@ -269,12 +270,15 @@ class Company(PaymentRules):
         schema.check(entity, body)   # an unknown property is refused (2010) before anything else
         with self.lock:
             try:
-                return self._write(entity, body, operation, include)
+                kind, answer = self._write(entity, body, operation, include)
             except (AttributeError, TypeError, ValueError, KeyError, ArithmeticError) as exc:
                 # a field of the wrong shape (a string where an object belongs, ...): QBO answers 2010
                 _log.warning("malformed %s body rejected: %r", entity, exc, exc_info=True)
                 raise QBOError("2010", "Request has invalid or unsupported property: a field of %s has the "
                                "wrong type (%s)" % (entity, exc)) from None
+            if self.listener is not None:
+                self.listener(self.realm, entity, kind, answer)
+            return kind, answer
 
     def _write(self, entity, body, operation, include):
         if operation == "delete":

@@ -1,7 +1,11 @@
 """HTML pages: the consent page, the dashboard at / and one page per record."""
+import copy
 import html
 import json
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
+
+from .errors import QBOError
+from .money import money, num, out
 
 STYLE = """<style>
 body{font-family:Arial,Helvetica,sans-serif;margin:20px;color:#222;background:#f4f5f8}
@@ -134,9 +138,138 @@ def record_page(sim, entity, rid, realm=None):
                           esc(_ref(l.get(l.get("DetailType")) or {}, "TaxCodeRef")), esc(l.get("Amount", ""))])
                     for l in lines]
             parts.append(_table(["#", "Type", "Item", "Description", "Qty", "Rate", "Tax code", "Amount"], rows))
+        parts.append(action_forms(sim, realm_id, entity, rec))
         parts.append("<pre>%s</pre>" % esc(json.dumps(rec, indent=2, sort_keys=True)))
     return page("%s %s - QuickBooks Simulator" % (entity, rid), "".join(parts))
 
 
 def redirect_url(base, params):
     return base + ("&" if "?" in base else "?") + urlencode(params)
+
+
+# ----- acting as a QuickBooks user ---------------------------------------------------------------------------
+# Forms on the record pages post to /company/{realm}/{entity}/{id}/{action}. Every action goes through the
+# store's normal write path (so the SyncToken, balances, webhooks and CDC follow as for an API call).
+ACTIONS = {"customer": ("edit", "merge"), "invoice": ("pay", "void", "delete")}
+
+
+def action_forms(sim, realm, entity, rec):
+    """The forms a person uses to change `rec` as a QuickBooks user would."""
+    base = "/company/%s/%s/%s/" % (esc(realm), entity.lower(), esc(rec["Id"]))
+    if entity == "Customer" and rec.get("Active", True):
+        email = (rec.get("PrimaryEmailAddr") or {}).get("Address", "")
+        phone = (rec.get("PrimaryPhone") or {}).get("FreeFormNumber", "")
+        others = [c for c in sim.companies[realm].data["Customer"].values()
+                  if c["Id"] != rec["Id"] and c.get("Active", True)]
+        options = "".join("<option value='%s'>%s (%s)</option>" % (esc(c["Id"]), esc(c.get("DisplayName")),
+                                                                  esc(c["Id"])) for c in others)
+        return ("<div class='box'><h3>Edit customer</h3><form method='post' action='%sedit' class='sim-edit'>"
+                "<p>Display name <input name='DisplayName' value='%s'></p>"
+                "<p>Company <input name='CompanyName' value='%s'></p>"
+                "<p>Email <input name='Email' value='%s'></p><p>Phone <input name='Phone' value='%s'></p>"
+                "<button type='submit'>Save</button></form>"
+                "<h3>Merge</h3><form method='post' action='%smerge' class='sim-merge'>"
+                "<p>Merge this customer into <select name='into'>%s</select> (this one disappears, its "
+                "transactions move to the other)</p><button type='submit'>Merge</button></form></div>"
+                % (base, esc(rec.get("DisplayName")), esc(rec.get("CompanyName", "")), esc(email), esc(phone),
+                   base, options))
+    if entity == "Invoice":
+        balance = rec.get("Balance", 0)
+        pay = ("<h3>Receive payment</h3><form method='post' action='%spay' class='sim-pay'>"
+               "<p>Amount <input name='amount' value='%s'> <input type='hidden' name='SyncToken' value='%s'></p>"
+               "<button type='submit' class='sim-pay-submit'>Record payment</button></form>"
+               % (base, esc(balance), esc(rec.get("SyncToken")))) if float(balance or 0) > 0 else ""
+        return ("<div class='box'>%s<h3>Void or delete</h3>"
+                "<form method='post' action='%svoid' style='display:inline'><button type='submit'>Void</button></form> "
+                "<form method='post' action='%sdelete' style='display:inline'><button class='cancel' type='submit'>"
+                "Delete</button></form></div>" % (pay, base, base))
+    return ""
+
+
+def page_action(sim, path, body):
+    """Run a form action; returns (status, location or error text)."""
+    parts = path.strip("/").split("/")
+    if len(parts) != 5 or parts[0] != "company" or parts[4] not in ACTIONS.get(parts[2].lower(), ()):
+        return 404, "No such action"
+    realm, kind, rid, action = parts[1], parts[2].lower(), parts[3], parts[4]
+    company = sim.companies.get(realm)
+    if company is None:
+        return 404, "Unknown company %s" % realm
+    form = {k: v[-1].strip() for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    entity = "Customer" if kind == "customer" else "Invoice"
+    rec = company.data[entity].get(rid)
+    if rec is None:
+        return 404, "%s %s was not found" % (entity, rid)
+    try:
+        with company.lock:
+            if action == "edit":
+                _edit_customer(company, rec, form)
+            elif action == "merge":
+                merge_customers(sim, company, form.get("into", ""), rid)
+                rid = form.get("into")
+            elif action == "pay":
+                record_payment(company, rid, form.get("amount"))
+            else:
+                company.write("Invoice", {"Id": rid, "SyncToken": rec["SyncToken"]}, action)
+    except QBOError as err:
+        return 400, "%s %s: %s" % (err.code, err.message, err.detail)
+    if action == "delete":
+        return 303, "/"
+    return 303, "/company/%s/%s/%s" % (realm, kind, rid)
+
+
+def _edit_customer(company, rec, form):
+    body = {"Id": rec["Id"], "SyncToken": rec["SyncToken"], "sparse": True}
+    if form.get("DisplayName"):
+        body["DisplayName"] = form["DisplayName"]
+    if "CompanyName" in form:
+        body["CompanyName"] = form["CompanyName"]
+    if form.get("Email"):
+        body["PrimaryEmailAddr"] = {"Address": form["Email"]}
+    if form.get("Phone"):
+        body["PrimaryPhone"] = {"FreeFormNumber": form["Phone"]}
+    company.write("Customer", body, "update")
+
+
+def record_payment(company, invoice_id, amount=None):
+    """A Payment of `amount` (the open balance by default) applied to the invoice, created through the
+    store's write path as an API client would create it."""
+    inv = company.data["Invoice"][invoice_id]
+    amount = amount if amount not in (None, "") else inv.get("Balance", inv.get("TotalAmt"))
+    body = {"CustomerRef": {"value": inv["CustomerRef"]["value"]}, "TotalAmt": float(amount),
+            "Line": [{"Amount": float(amount), "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}]}
+    if inv.get("CurrencyRef"):
+        body["CurrencyRef"] = {"value": inv["CurrencyRef"]["value"]}
+        if inv.get("ExchangeRate"):
+            body["ExchangeRate"] = inv["ExchangeRate"]
+    return company.write("Payment", body, "create")[1]
+
+
+def merge_customers(sim, company, keep_id, drop_id):
+    """QuickBooks' customer merge: `drop_id`'s transactions and sub-customers move to `keep_id`, then
+    `drop_id` is gone (CDC answers it as deleted) and a Merge event names both."""
+    with company.lock:
+        keep = company.data["Customer"].get(str(keep_id))
+        drop = company.data["Customer"].get(str(drop_id))
+        if keep is None or drop is None or keep is drop:
+            raise QBOError("6000", "Choose two different existing customers to merge.")
+        for entity in ("Invoice", "Estimate", "CreditMemo", "Payment"):
+            for txn in company.data[entity].values():
+                if (txn.get("CustomerRef") or {}).get("value") == drop["Id"]:
+                    old = copy.deepcopy(txn)
+                    txn["CustomerRef"] = {"value": keep["Id"], "name": keep.get("DisplayName", "")}
+                    company._bump(txn, old)
+        for child in company.data["Customer"].values():
+            if (child.get("ParentRef") or {}).get("value") == drop["Id"]:
+                old = copy.deepcopy(child)
+                child["ParentRef"] = {"value": keep["Id"]}
+                company._bump(child, old)
+        old = copy.deepcopy(keep)
+        for key in ("Balance", "BalanceWithJobs"):
+            keep[key] = out(money((num(keep.get(key)) or 0) + (num(drop.get(key)) or 0)))
+        company._bump(keep, old)
+        del company.data["Customer"][drop["Id"]]
+        company.deleted["Customer"][drop["Id"]] = company.clock.iso_seconds()
+    sim.webhooks.emit(company.realm, "Customer", keep["Id"], "Merge", keep["MetaData"]["LastUpdatedTime"],
+                      deleted_id=drop["Id"])
+    return keep
