@@ -30,6 +30,8 @@
         "views/qbo_dashboard_views.xml",
         "views/qbo_payment_views.xml",
         "views/qbo_reconciliation_views.xml",
+        "data/ir_cron_inbound_data.xml",
+        "views/qbo_inbound_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["qbo_financial_hub/static/tests/tours/*.js"],

@@ -8,6 +8,8 @@ UPDATE res_company
        qbo_access_token_expires_at = NULL,
        qbo_refresh_token_expires_at = NULL,
        qbo_oauth_nonce = NULL,
+       qbo_webhook_verifier = NULL,
+       qbo_cdc_cursor = NULL,
        qbo_auto_push_invoices = false,
        qbo_auto_push_quotations = false,
        qbo_state = 'disconnected',

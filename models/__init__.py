@@ -19,3 +19,5 @@ from . import res_partner_currency
 from . import qbo_dashboard
 from . import account_payment
 from . import qbo_reconciliation
+from . import qbo_inbound
+from . import qbo_inbound_records

@@ -31,6 +31,7 @@ API_BASE_URLS = {
     PRODUCTION: "https://quickbooks.api.intuit.com",
     SANDBOX: "https://sandbox-quickbooks.api.intuit.com",
 }
+HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
 _ENV_ALIASES = {"production": PRODUCTION, "prod": PRODUCTION, "sandbox": SANDBOX, "sand": SANDBOX}
 
 
@@ -41,17 +42,23 @@ class TokenSet:
     refresh_token: str = field(repr=False)
     expires_at: float = 0.0
     refresh_expires_at: float = None
+    # the refresh token's hard expiry (Intuit's five-year cap), when the answer gives it
+    refresh_hard_expires_at: float = None
 
     @classmethod
     def from_response(cls, data, now=None):
         """From the token endpoint's JSON (``expires_in``, ``x_refresh_token_expires_in``)."""
         now = time.time() if now is None else now
         refresh_in = data.get("x_refresh_token_expires_in")
+        hard_in = data.get("x_refresh_token_lifetime_expires_in")
+        if hard_in in (None, ""):
+            hard_in = data.get("x_refresh_token_hard_expires_in")
         tokens = cls(
             access_token=data.get("access_token"),
             refresh_token=data.get("refresh_token"),
             expires_at=now + float(data.get("expires_in") or 3600),
             refresh_expires_at=None if refresh_in in (None, "") else now + float(refresh_in),
+            refresh_hard_expires_at=None if hard_in in (None, "") else now + float(hard_in),
         )
         register_secret(tokens.access_token)
         register_secret(tokens.refresh_token)
@@ -81,6 +88,9 @@ class _TimedAuthClient(AuthClient):
             self.mount("https://", self._qbo_adapter)
             self._qbo_adapter = None
         kwargs.setdefault("timeout", self._qbo_timeout)
+        if method.upper() == "POST" and url == getattr(self, "token_endpoint", None):
+            # ask for the refresh token's hard expiry (x_refresh_token_lifetime_expires_in)
+            kwargs["headers"] = dict(kwargs.get("headers") or {}, **{HARD_EXPIRY_HEADER: "true"})
         return super().request(method, url, **kwargs)
 
 
@@ -185,6 +195,7 @@ class QBOAuth:
             client = self.auth_client
             client.access_token = client.refresh_token = None
             client.expires_in = client.x_refresh_token_expires_in = None
+            client.x_refresh_token_lifetime_expires_in = client.x_refresh_token_hard_expires_in = None
             self._call(action, func)
             if not client.access_token or not client.refresh_token:
                 raise AuthenticationError("%s failed: no tokens in the answer" % action,
@@ -194,6 +205,8 @@ class QBOAuth:
                 "refresh_token": client.refresh_token,
                 "expires_in": client.expires_in,
                 "x_refresh_token_expires_in": client.x_refresh_token_expires_in,
+                "x_refresh_token_lifetime_expires_in": client.x_refresh_token_lifetime_expires_in,
+                "x_refresh_token_hard_expires_in": client.x_refresh_token_hard_expires_in,
             }, now=self.clock())
             # do not keep tokens on the shared client longer than needed
             client.access_token = client.refresh_token = None

@@ -114,7 +114,8 @@ class QBOClient:
 
     def __init__(self, realm_id, base_url, access_token, refresh=None, timeout=30, max_retries=5,
                  backoff_base=0.5, backoff_cap=60.0, minorversion=75, session=None,
-                 sleep=time.sleep, rate_limiter=None, on_request=None, max_retry_after=None):
+                 sleep=time.sleep, rate_limiter=None, on_request=None, max_retry_after=None,
+                 on_usage=None):
         if not realm_id:
             raise ConnectionConfigError("No QuickBooks company (realm id) is configured", code="config")
         parts = urlsplit(base_url or "")
@@ -138,6 +139,10 @@ class QBOClient:
         self.sleep = sleep
         self.rate_limiter = rate_limiter
         self.on_request = on_request
+        # Intuit meters reads, queries and CDC ("CorePlus", each batch item counts) and not writes
+        # ("Core"): every answered attempt is counted here and told to on_usage(reads, writes)
+        self.on_usage = on_usage
+        self.usage = {"reads": 0, "writes": 0}
         self.max_retry_after = max_retry_after
         self.random = random.Random()
 
@@ -221,8 +226,18 @@ class QBOClient:
         ceiling = min(self.backoff_cap, self.backoff_base * (2 ** attempt))
         return ceiling / 2 + self.random.uniform(0, ceiling / 2)  # "equal jitter"
 
+    def _meter(self, usage):
+        reads, writes = usage
+        self.usage["reads"] += reads
+        self.usage["writes"] += writes
+        if self.on_usage is not None and (reads or writes):
+            try:
+                self.on_usage(reads, writes)
+            except Exception:  # a broken counter must not break the sync
+                _logger.exception("on_usage callback failed")
+
     def _request(self, method, path, params=None, json_body=None, text_body=None,
-                 kind="request", requestid=None):
+                 kind="request", requestid=None, usage=None):
         """Send with retries; return (json body, intuit_tid). Raises a :class:`QBOError`."""
         query = {"minorversion": self.minorversion}
         query.update(params or {})
@@ -242,6 +257,8 @@ class QBOClient:
         attempt = 0
         while True:
             resp, error = self._attempt(method, path, query, headers, body, kind)
+            if resp is not None and resp.status_code not in (401, 429):
+                self._meter(usage or ((1, 0) if method == "GET" or path == "query" else (0, 1)))
             if resp is not None and resp.status_code < 400:
                 data, error = self._parse_success(resp)
                 if error is None:
@@ -346,6 +363,21 @@ class QBOClient:
                                                          "changedSince": changed_since})
         return data.get("CDCResponse", data)
 
+    def changes(self, entities, changed_since):
+        """CDC as ``({entity: [rows]}, server time text)``: deleted records come back as
+        ``{"Id", "status": "Deleted"}``; the server time is the base of the next cursor."""
+        names = ",".join(check_entity(e) for e in entities)
+        data, _tid = self._request("GET", "cdc", params={"entities": names,
+                                                         "changedSince": changed_since})
+        rows = {}
+        for response in data.get("CDCResponse") or []:
+            parts = response.get("QueryResponse") or []
+            for part in parts if isinstance(parts, list) else [parts]:
+                for key, value in (part or {}).items():
+                    if isinstance(value, list):
+                        rows.setdefault(key, []).extend(value)
+        return rows, data.get("time")
+
     # ------------------------------------------------------------------ batch
 
     def batch(self, items, requestid=None):
@@ -374,8 +406,10 @@ class QBOClient:
             chunk_id = (new_requestid() if requestid is None
                         else fit_requestid("%s-%d" % (requestid, index), BATCH_REQUESTID_MAX))
             try:
+                queries = sum(1 for item in chunk if "Query" in item)
                 data, tid = self._request("POST", "batch", json_body={"BatchItemRequest": chunk},
-                                          kind="batch", requestid=chunk_id)
+                                          kind="batch", requestid=chunk_id,
+                                          usage=(queries, len(chunk) - queries))
             except QBOError as exc:
                 if isinstance(exc, (AuthenticationError, ThrottledError)):
                     stop_error = exc

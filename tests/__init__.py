@@ -11,3 +11,5 @@ from . import test_payments
 from . import test_reconciliation
 from . import test_taxes
 from . import test_integrity
+from . import test_inbound
+from . import test_tours_inbound

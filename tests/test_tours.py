@@ -17,8 +17,8 @@ from .common import QboCommonMixin
 from .test_connection import _FormParser
 
 
-@tagged("post_install", "-at_install", "qbo_tour")
-class TestTours(QboCommonMixin, HttpCase):
+class QboTourCase(QboCommonMixin, HttpCase):
+    """A browser-ready HttpCase on the simulator: admin is a QuickBooks manager, budgets wide."""
 
     @classmethod
     def setUpClass(cls):
@@ -52,6 +52,10 @@ class TestTours(QboCommonMixin, HttpCase):
         self.env["qbo.job"]._qbo_process_company(
             self.company.id, client_options={"max_retries": 2, "sleep": lambda seconds: None})
         self.env.invalidate_all()
+
+
+@tagged("post_install", "-at_install", "qbo_tour")
+class TestTours(QboTourCase):
 
     def test_toggle_customer_and_see_green_badge(self):
         self.connect()

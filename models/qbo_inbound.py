@@ -1,0 +1,447 @@
+"""What happens in QuickBooks, shown in Odoo read-only.
+
+Writes flow one way, Odoo -> QuickBooks. What comes back is only this, kept on the link of each
+record (``qbo.link``) and never in Odoo's accounting entries:
+- invoices and credit notes: QuickBooks' balance and total, and a status (open, partially paid,
+  paid, voided, deleted) with its date; a void or deletion made in QuickBooks also leaves a
+  chatter note;
+- customers and items: "Changed in QuickBooks" with the fields that differ from what Odoo would
+  send, and a merge made in QuickBooks relinks the Odoo record to the surviving customer;
+- every linked record: its current SyncToken, so the next update does not fail with 5010.
+
+How it learns about changes: Intuit's webhooks (``/qbo/webhook``, either format) are checked,
+stored and acknowledged at once (``qbo.webhook.event``); the inbound cron then asks QuickBooks'
+change data capture (CDC) what changed since the company's cursor: one metered call for a whole
+burst of events. Without webhooks, or when a delivery is lost, the same cron on its schedule
+catches up, within CDC's 30-day window; beyond it the company is flagged and a full comparison
+is offered.
+"""
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+
+from psycopg2.extras import execute_values
+
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import consteq
+
+from ..qbo import QBOError
+from .qbo_sync_mixin import QboPayloadError, in_queries
+
+_logger = logging.getLogger(__name__)
+
+# QBO entity -> Odoo model whose links the changes are applied to
+INBOUND_MODELS = {"Customer": "res.partner", "Item": "product.product",
+                  "Invoice": "account.move", "CreditMemo": "account.move"}
+MOVE_TYPES = {"Invoice": "out_invoice", "CreditMemo": "out_refund"}
+CDC_WINDOW = timedelta(days=30)
+CDC_OVERLAP = timedelta(minutes=2)   # the next CDC starts this much before the last answer's time
+CDC_MAX_OBJECTS = 1000
+QBO_DOC_STATUSES = [
+    ("open", "Open in QuickBooks"),
+    ("partial", "Partially paid in QuickBooks"),
+    ("paid", "Paid in QuickBooks"),
+    ("voided", "Voided in QuickBooks"),
+    ("deleted", "Deleted in QuickBooks"),
+]
+# CloudEvents verbs -> the operations of the older format
+CLOUD_VERBS = {"created": "Create", "updated": "Update", "deleted": "Delete", "voided": "Void",
+               "merged": "Merge", "emailed": "Emailed"}
+IGNORED_FIELDS = {"Id", "SyncToken", "sparse", "PrimaryTaxIdentifier"}  # the tax id is masked on read
+OPTIONAL_ANSWER_FIELDS = {"Sku"}   # a field QBO may leave out of an answer: absent is not different
+
+
+def intuit_signature(verifier, body):
+    """base64(HMAC-SHA256(body, verifier)), as Intuit signs a webhook delivery."""
+    return base64.b64encode(hmac.new(verifier.encode("utf-8"), body, hashlib.sha256).digest()).decode("ascii")
+
+
+def parse_events(payload):
+    """The events of a delivery in either format, as tuples
+    (event id, realm, entity, entity id, operation, deleted id, time)."""
+    events = []
+    if isinstance(payload, list):   # CloudEvents
+        for event in payload:
+            if not isinstance(event, dict) or not event.get("id"):
+                raise ValueError("a CloudEvent without an id")
+            parts = str(event.get("type") or "").split(".")
+            if len(parts) < 3 or parts[0] != "qbo":
+                continue
+            entity = next((name for name in INBOUND_MODELS if name.lower() == parts[1]), parts[1].capitalize())
+            data = event.get("data") if isinstance(event.get("data"), dict) else {}
+            events.append((str(event["id"]), str(event.get("intuitaccountid") or ""), entity,
+                           str(event.get("intuitentityid") or ""), CLOUD_VERBS.get(parts[2], parts[2].capitalize()),
+                           data.get("deletedid") or data.get("deletedId"), event.get("time")))
+        return events
+    if isinstance(payload, dict) and isinstance(payload.get("eventNotifications"), list):
+        for note in payload["eventNotifications"]:
+            realm = str((note or {}).get("realmId") or "")
+            for entity in ((note or {}).get("dataChangeEvent") or {}).get("entities") or []:
+                # the older format has no event id: its content is its identity
+                uid = "-".join(str(entity.get(k) or "") for k in ("name", "id", "operation", "lastUpdated"))
+                events.append((f"{realm}-{uid}", realm, entity.get("name") or "", str(entity.get("id") or ""),
+                               entity.get("operation") or "", entity.get("deletedId"), entity.get("lastUpdated")))
+        return events
+    raise ValueError("not a QuickBooks webhook payload")
+
+
+def parse_qbo_time(text):
+    """QBO's ISO time (any offset, 'Z') as a naive UTC datetime, or None."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    return when
+
+
+def _as_number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def field_differences(mine, theirs, path=""):
+    """Paths of the fields of Odoo's payload `mine` that QuickBooks' row `theirs` holds otherwise."""
+    out = []
+    for key, value in mine.items():
+        if key in IGNORED_FIELDS:
+            continue
+        name = f"{path}{key}"
+        if not isinstance(theirs, dict) or (key not in theirs and key in OPTIONAL_ANSWER_FIELDS):
+            continue
+        other = theirs.get(key)
+        if isinstance(value, dict):
+            if "value" in value:   # a reference: compared by id
+                if str(value.get("value") or "") != str((other or {}).get("value") or ""):
+                    out.append(name)
+            else:
+                out += field_differences(value, other if isinstance(other, dict) else {}, name + ".")
+            continue
+        if value in ("", None) and other in ("", None):
+            continue
+        if isinstance(value, bool) or isinstance(other, bool):
+            if bool(value) != bool(other):
+                out.append(name)
+            continue
+        number, other_number = _as_number(value), _as_number(other)
+        if isinstance(value, (int, float)) and number is not None and other_number is not None:
+            if abs(number - other_number) > 1e-6:
+                out.append(name)
+            continue
+        if str(value).strip() != str(other if other is not None else "").strip():
+            out.append(name)
+    return out
+
+
+class QboWebhookEvent(models.Model):
+    _name = "qbo.webhook.event"
+    _description = "QuickBooks Online webhook event"
+    _order = "id desc"
+    _rec_name = "event_uid"
+
+    event_uid = fields.Char("Event id", required=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade", readonly=True)
+    realm = fields.Char(readonly=True)
+    entity = fields.Char(readonly=True)
+    entity_id = fields.Char("QuickBooks id", readonly=True)
+    operation = fields.Char(readonly=True)
+    deleted_id = fields.Char("Merged away id", readonly=True)
+    event_time = fields.Char(readonly=True)
+    state = fields.Selection([("pending", "Waiting"), ("done", "Applied")], default="pending", required=True,
+                             index=True, readonly=True)
+
+    _sql_constraints = [("qbo_webhook_event_uid_unique", "unique(event_uid)", "An event is received once.")]
+
+    def init(self):
+        self.env.cr.execute("""CREATE INDEX IF NOT EXISTS qbo_webhook_event_pending
+                                   ON qbo_webhook_event (company_id, id) WHERE state = 'pending'""")
+
+    # ==================================================================================
+    # receiving (the public route calls this as superuser; it must answer within a second)
+    # ==================================================================================
+    @api.model
+    def _qbo_receive(self, body, signature):
+        """Check, store and acknowledge one delivery. Returns (HTTP status, summary dict).
+        Nothing is read from QuickBooks here: the inbound cron does the work."""
+        signature = (signature or "").strip()
+        if not signature or not body:
+            return 401, {"error": "missing intuit-signature"}
+        companies = self.env["res.company"].sudo().search([("qbo_enabled", "=", True),
+                                                            ("qbo_webhook_verifier", "!=", False)])
+        verified = set()
+        for verifier in set(companies.mapped("qbo_webhook_verifier")):
+            if consteq(intuit_signature(verifier, body), signature):
+                verified.add(verifier)
+        if not verified:
+            _logger.warning("QuickBooks webhook refused: the signature matches no verifier token")
+            return 401, {"error": "invalid signature"}
+        try:
+            events = parse_events(json.loads(body.decode("utf-8")))
+        except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
+            return 400, {"error": f"unreadable payload: {exc}"}
+        by_realm = {c.qbo_realm_id: c for c in companies
+                    if c.qbo_webhook_verifier in verified and c.qbo_realm_id}
+        rows, ignored = [], 0
+        for uid, realm, entity, entity_id, operation, deleted_id, when in events:
+            company = by_realm.get(realm)
+            if company is None:
+                ignored += 1   # a company this database does not hold (or not this app's)
+                continue
+            rows.append((uid[:255], company.id, realm, entity, entity_id, operation, deleted_id, when))
+        accepted = 0
+        if rows:
+            cr = self.env.cr
+            inserted = execute_values(cr._obj, """
+                INSERT INTO qbo_webhook_event (event_uid, company_id, realm, entity, entity_id, operation, deleted_id,
+                                               event_time, state, create_uid, write_uid, create_date, write_date)
+                SELECT v.u, v.c, v.r, v.e, v.i, v.o, v.d, v.t, 'pending', %s, %s,
+                       now() at time zone 'UTC', now() at time zone 'UTC'
+                  FROM (VALUES %%s) AS v(u, c, r, e, i, o, d, t)
+                ON CONFLICT (event_uid) DO NOTHING RETURNING id""" % (SUPERUSER_ID, SUPERUSER_ID),
+                rows, page_size=1000, fetch=True)
+            accepted = len(inserted)
+            if accepted:
+                cron = self.env.ref("qbo_financial_hub.ir_cron_qbo_inbound", raise_if_not_found=False)
+                if cron:
+                    cron.sudo()._trigger()
+        return 200, {"accepted": accepted, "duplicates": len(rows) - accepted, "ignored": ignored}
+
+    # ==================================================================================
+    # the inbound cron
+    # ==================================================================================
+    @api.model
+    def _cron_inbound(self):
+        companies = self.env["res.company"].sudo().search([
+            ("qbo_enabled", "=", True), ("qbo_state", "=", "connected"), ("qbo_realm_id", "!=", False)])
+        for company_id in companies.ids:
+            self._qbo_inbound_company(company_id)
+        self.env["res.company"].sudo()._qbo_warn_hard_expiry()
+
+    @api.model
+    def _qbo_inbound_company(self, company_id, client_options=None):
+        """Apply the pending events and what CDC reports since the cursor, for one company, in a
+        transaction of its own. Returns the number of QuickBooks rows looked at."""
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].browse(company_id)
+            if not (company.qbo_enabled and company.qbo_state == "connected" and company.qbo_realm_id):
+                return 0
+            cr.execute("""SELECT id, entity, entity_id, operation, deleted_id FROM qbo_webhook_event
+                           WHERE company_id = %s AND state = 'pending' ORDER BY id
+                             FOR UPDATE SKIP LOCKED""", [company_id])
+            events = cr.fetchall()
+            Event = env["qbo.webhook.event"]
+            try:
+                client = company._qbo_client(**(client_options or {}))
+                operations = {(entity, entity_id): operation for _id, entity, entity_id, operation, _d in events}
+                Event._qbo_apply_merges(company, [(e, i, d) for _id, e, i, op, d in events if op == "Merge" and d])
+                seen = Event._qbo_read_changes(company, client, operations)
+            except (QBOError, UserError) as exc:
+                message = exc.user_message() if isinstance(exc, QBOError) else str(exc)
+                _logger.warning("QuickBooks changes of company %s not read: %s", company_id, message)
+                cr.rollback()
+                company.sudo().write({"qbo_cdc_message": message})
+                cr.commit()
+                return 0
+            if events:
+                cr.execute("UPDATE qbo_webhook_event SET state = 'done', write_date = now() at time zone 'UTC' "
+                           "WHERE id IN %s", [tuple(e[0] for e in events)])
+            cr.commit()
+            return seen
+
+    def _qbo_read_changes(self, company, client, operations):
+        """CDC since the company's cursor; moves the cursor. An answer that hits CDC's 1,000
+        objects is asked again entity by entity, and an entity that alone has more changes is
+        compared record by record (its linked records only)."""
+        entities = [e for e, model in INBOUND_MODELS.items() if model in self.env]
+        cursor = company.qbo_cdc_cursor
+        since = parse_qbo_time(cursor) if cursor else datetime.utcnow() - CDC_WINDOW + timedelta(minutes=5)
+        since_text = since.isoformat(timespec="seconds") + "+00:00"
+        rows, server_time = client.changes(entities, since_text)
+        server_now = parse_qbo_time(server_time) or datetime.utcnow()
+        values = {"qbo_cdc_cursor": (server_now - CDC_OVERLAP).isoformat(timespec="seconds") + "+00:00",
+                  "qbo_cdc_last_run": fields.Datetime.now(), "qbo_cdc_message": False}
+        if cursor and since < server_now - CDC_WINDOW:
+            values["qbo_cdc_gap"] = True   # CDC looks back 30 days: what changed before is not in the answer
+        seen = sum(len(r) for r in rows.values())
+        if seen >= CDC_MAX_OBJECTS:
+            for entity in entities:
+                part, _time = client.changes([entity], since_text)
+                if len(part.get(entity) or []) >= CDC_MAX_OBJECTS:
+                    seen += self._qbo_full_compare(company, client, entities=[entity])
+                elif part.get(entity):
+                    self._qbo_apply_rows(company, entity, part[entity], operations)
+                    seen += len(part[entity])
+        else:
+            for entity in entities:
+                if rows.get(entity):
+                    self._qbo_apply_rows(company, entity, rows[entity], operations)
+        company.sudo().write(values)
+        return seen
+
+    # ==================================================================================
+    # applying what QuickBooks holds
+    # ==================================================================================
+    def _qbo_links_for(self, company, model, qbo_ids):
+        links = self.env["qbo.link"].sudo().search([("company_id", "=", company.id), ("res_model", "=", model),
+                                                    ("qbo_id", "in", list(qbo_ids))])
+        return {link.qbo_id: link for link in links}
+
+    def _qbo_apply_rows(self, company, entity, rows, operations=None):
+        """Apply QuickBooks' current rows of one entity to the links of this company's records."""
+        operations = operations or {}
+        model = INBOUND_MODELS[entity]
+        links = self._qbo_links_for(company, model, [str(r.get("Id")) for r in rows if r.get("Id")])
+        records = self.env[model].sudo().with_company(company).browse([l.res_id for l in links.values()]).exists()
+        for row in rows:
+            link = links.get(str(row.get("Id")))
+            record = records.browse(link.res_id) if link and link.res_id in records.ids else None
+            if not record:
+                continue
+            if entity in MOVE_TYPES and record.move_type != MOVE_TYPES[entity]:
+                continue
+            when = parse_qbo_time((row.get("MetaData") or {}).get("LastUpdatedTime")) or fields.Datetime.now()
+            if row.get("status") == "Deleted" or operations.get((entity, str(row["Id"]))) == "Delete":
+                self._qbo_gone(link, record, entity, "deleted", when)
+                continue
+            vals = {}
+            token = row.get("SyncToken")
+            newer = token is not None and (not link.qbo_sync_token or _as_number(token) > _as_number(link.qbo_sync_token))
+            if newer:
+                vals["qbo_sync_token"] = str(token)   # the next update carries it: no 5010
+            if entity in MOVE_TYPES:
+                self._qbo_document_status(link, record, entity, row, when, operations, vals)
+            elif newer:
+                self._qbo_compare(company, link, record, row, when, vals)
+            if vals:
+                link.write(vals)
+
+    def _qbo_document_status(self, link, record, entity, row, when, operations, vals):
+        total = _as_number(row.get("TotalAmt")) or 0.0
+        balance = _as_number(row.get("Balance"))
+        balance = total if balance is None else balance
+        voided = operations.get((entity, str(row["Id"]))) == "Void" or (
+            total == 0 and str(row.get("PrivateNote") or "").startswith("Voided") and record.amount_total)
+        if voided:
+            self._qbo_gone(link, record, entity, "voided", when, vals)
+            return
+        if total > 0 and balance <= 0.004:
+            status = "paid"
+        elif 0.004 < balance < total:
+            status = "partial"
+        else:
+            status = "open"
+        vals.update({"qbo_total": total, "qbo_balance": balance})
+        if link.qbo_status != status:
+            vals.update({"qbo_status": status, "qbo_status_date": when})
+
+    def _qbo_gone(self, link, record, entity, status, when, vals=None):
+        """A linked document voided or deleted in QuickBooks (or a customer or item gone there)."""
+        vals = {} if vals is None else vals
+        if entity not in MOVE_TYPES:
+            if not link.qbo_changed_fields:
+                record._qbo_message_log(self.env._(
+                    "Deleted or merged away in QuickBooks on %(date)s: the next push would fail; unlink or "
+                    "link it again.", date=fields.Datetime.to_string(when)))
+            vals.update({"qbo_changed_fields": self.env._("Deleted or merged away in QuickBooks"),
+                         "qbo_changed_at": when})
+        elif link.qbo_status != status:
+            vals.update({"qbo_status": status, "qbo_status_date": when, "qbo_balance": 0.0})
+            ours = status == "voided" and record.state == "cancel"   # Odoo cancelled it and pushed the void
+            if not ours:
+                label = (self.env._("Voided in QuickBooks on %(date)s", date=fields.Date.to_string(when.date()))
+                         if status == "voided" else
+                         self.env._("Deleted in QuickBooks on %(date)s", date=fields.Date.to_string(when.date())))
+                record._qbo_message_log(self.env._(
+                    "%(label)s. Odoo's entries are unchanged: push it again to QuickBooks, or unlink it.",
+                    label=label))
+        if vals:
+            link.write(vals)
+
+    def _qbo_compare(self, company, link, record, row, when, vals):
+        """A customer or item changed in QuickBooks: which fields now differ from Odoo's version."""
+        try:
+            payload, _operation = record._qbo_prepare_payload(company, link, None)
+        except (QboPayloadError, UserError):
+            return
+        differing = field_differences(payload or {}, row)
+        if differing:
+            text = ", ".join(differing)
+            if text != link.qbo_changed_fields:
+                record._qbo_message_log(self.env._("Changed in QuickBooks: %(fields)s.", fields=text))
+                vals.update({"qbo_changed_fields": text, "qbo_changed_at": when})
+        elif link.qbo_changed_fields:
+            vals.update({"qbo_changed_fields": False, "qbo_changed_at": False})
+
+    def _qbo_apply_merges(self, company, merges):
+        """QuickBooks merged `deleted id` into `id`: the Odoo record linked to the one that
+        disappeared is relinked to the survivor, unless another Odoo record holds the survivor."""
+        for entity, survivor, loser in merges:
+            model = INBOUND_MODELS.get(entity)
+            if model not in self.env or entity in MOVE_TYPES:
+                continue
+            links = self._qbo_links_for(company, model, [str(survivor), str(loser)])
+            lost = links.get(str(loser))
+            if not lost:
+                continue
+            record = self.env[model].sudo().browse(lost.res_id).exists()
+            holder = links.get(str(survivor))
+            if holder and holder != lost:
+                other = self.env[model].sudo().browse(holder.res_id).exists()
+                message = self.env._(
+                    "Merged in QuickBooks into %(entity)s %(id)s, which is linked to %(other)s: this record is no "
+                    "longer linked to a QuickBooks record.", entity=entity, id=survivor,
+                    other=other.display_name if other else "-")
+                lost.write({"state": "error", "error_code": "merged", "error_message": message,
+                            "qbo_changed_fields": self.env._("Merged away in QuickBooks"),
+                            "qbo_changed_at": fields.Datetime.now()})
+            else:
+                message = self.env._("Merged in QuickBooks: relinked from %(entity)s %(old)s to %(new)s.",
+                                     entity=entity, old=loser, new=survivor)
+                lost.write({"qbo_id": str(survivor), "qbo_sync_token": False, "qbo_changed_fields": False,
+                            "qbo_changed_at": False})
+            if record:
+                record._qbo_message_log(message)
+
+    # ==================================================================================
+    # full comparison (beyond CDC's 30 days)
+    # ==================================================================================
+    @api.model
+    def _qbo_full_compare(self, company, client=None, entities=None):
+        """Read every linked record of the company by id (queries of 30 ids, sent as /batch) and
+        apply them as CDC rows. Returns the number of rows read."""
+        client = client or company._qbo_client()
+        count = 0
+        for entity, model in INBOUND_MODELS.items():
+            if model not in self.env or (entities and entity not in entities):
+                continue
+            links = self.env["qbo.link"].sudo().search([("company_id", "=", company.id), ("res_model", "=", model),
+                                                        ("qbo_id", "!=", False)])
+            if entity in MOVE_TYPES:
+                moves = self.env[model].sudo().browse(links.mapped("res_id")).exists()
+                wanted = set(moves.filtered(lambda m: m.move_type == MOVE_TYPES[entity]).ids)
+                links = links.filtered(lambda l: l.res_id in wanted)
+            if not links:
+                continue
+            select = "SELECT *, Sku FROM Item" if entity == "Item" else f"SELECT * FROM {entity}"
+            queries = in_queries(select, "Id", links.mapped("qbo_id"), condition="Active IN (true, false)"
+                                 if entity in ("Customer", "Item") else None)
+            rows = []
+            for result in client.batch([{"bId": str(i), "Query": q} for i, q in enumerate(queries)]):
+                if not result.ok:
+                    raise result.error
+                rows += (result.data or {}).get(entity, [])
+            found = {str(r["Id"]) for r in rows}
+            rows += [{"Id": qbo_id, "status": "Deleted"} for qbo_id in links.mapped("qbo_id") if qbo_id not in found]
+            self._qbo_apply_rows(company, entity, rows)
+            count += len(rows)
+        return count
