@@ -6,7 +6,6 @@ import logging
 from odoo import SUPERUSER_ID, api, http
 from odoo.exceptions import AccessError
 from odoo.http import request
-from odoo.modules.registry import Registry
 
 from ..qbo import QBOError, RevokedError
 from .main import _message, _page
@@ -19,7 +18,7 @@ class QboInboundController(http.Controller):
 
     @http.route("/qbo/webhook", type="http", auth="none", methods=["POST"], csrf=False, save_session=False,
                 readonly=False)
-    def qbo_webhook(self, db=None, **kwargs):
+    def qbo_webhook(self, **kwargs):
         """Intuit's webhook deliveries (CloudEvents or the older format). The signature is checked,
         the events are stored (a replayed event id is ignored) and the answer goes back at once;
         the inbound cron reads the changes."""
@@ -28,16 +27,9 @@ class QboInboundController(http.Controller):
             return self._answer(413, {"error": "payload too large"})
         body = request.httprequest.get_data()   # cached: a retried transaction reads it again
         signature = request.httprequest.headers.get("intuit-signature")
-        if request.db:
-            env = api.Environment(request.env.cr, SUPERUSER_ID, {})
-            status, result = env["qbo.webhook.event"]._qbo_receive(body, signature)
-        elif db and http.db_filter([db]):
-            # several databases and no filter to pick one: the URL names it (?db=)
-            with Registry(db).cursor() as cr:
-                status, result = api.Environment(cr, SUPERUSER_ID, {})["qbo.webhook.event"]._qbo_receive(
-                    body, signature)
-        else:
-            status, result = 404, {"error": "no database"}
+        # the database is the one Odoo serves for this host (dbfilter, or a single database)
+        env = api.Environment(request.env.cr, SUPERUSER_ID, {})
+        status, result = env["qbo.webhook.event"]._qbo_receive(body, signature)
         return self._answer(status, result)
 
     @staticmethod

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from odoo.addons.qbo_financial_hub.simulator import US_REALM, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 SIM_URL = %(sim_url)r
 company = env.company
+company.sudo().qbo_webhook_verifier = "qbo-sim-verifier"   # the simulator's default webhook verifier token
 env["ir.config_parameter"].set_param("web.base.url", "http://localhost:%(port)d")
 env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
 if company.sudo().qbo_state != "connected":
@@ -130,7 +131,8 @@ def main():
     sim = subprocess.Popen([sys.executable, "-m", "simulator", "--port", str(SIM_PORT),
                             "--data", str(odoo_env.RUN_DIR / "demo-qbo.json"),
                             "--redirect-uri", f"http://localhost:{ODOO_PORT}/qbo/oauth/callback",
-                            "--redirect-uri", f"http://127.0.0.1:{ODOO_PORT}/qbo/oauth/callback"], cwd=ROOT)
+                            "--redirect-uri", f"http://127.0.0.1:{ODOO_PORT}/qbo/oauth/callback",
+                            "--webhook-url", f"http://127.0.0.1:{ODOO_PORT}/qbo/webhook"], cwd=ROOT)
     children.append(sim)
     if not wait_http(SIM_URL + "/"):
         stop()
