@@ -282,6 +282,7 @@ class Simulator:
         for realm, company_state in state.get("companies", {}).items():
             if realm not in self.companies and realm_number(realm) is not None:
                 self.companies[realm] = Company(realm, self.clock)   # saved by a run with more --realms
+                self.companies[realm].listener = self.webhooks.on_write
             if realm in self.companies:
                 self.companies[realm].load(company_state)
         self.oauth.load(state.get("oauth", {}))
