@@ -66,6 +66,7 @@ class Chunk:
         self.access_token = None
         self.results = {}        # job id -> (entity dict, None, True) or (None, QBOError, answered)
         self.futures = []
+        self.usage = []          # (reads, writes) of each sender, as Intuit meters them
 
     def done(self):
         return all(future.done() for future in self.futures)
@@ -304,6 +305,7 @@ class Lane:
             return function(client, *args)
         finally:
             limiter.release()
+            chunk.usage.append((client.usage["reads"], client.usage["writes"]))
 
     def _land(self, timeout):
         """Apply the results of the chunks whose sends are over (waiting up to `timeout`)."""
@@ -329,6 +331,7 @@ class Lane:
                     env = api.Environment(cr, SUPERUSER_ID, {})
                     company = env["res.company"].browse(chunk.company_id).with_company(chunk.company_id)
                     jobs = env["qbo.job"].browse(chunk.job_ids)
+                    env["qbo.usage"]._qbo_record(chunk.company_id, *map(sum, zip((0, 0), *chunk.usage)))
                     try:
                         self.finished += jobs._qbo_finish(company, chunk, self._refreshing_client)
                     except Exception as exc:  # noqa: BLE001 - Odoo's own failure, not a record's

@@ -37,6 +37,13 @@ class QboUsage(models.Model):
     writes = fields.Integer()
 
     @api.model
+    def _qbo_record(self, company_id, reads, writes):
+        if reads or writes:
+            self.env.cr.execute("""INSERT INTO qbo_usage (company_id, month, reads, writes)
+                                   VALUES (%s, date_trunc('month', now() at time zone 'UTC')::date, %s, %s)""",
+                                [company_id, reads, writes])
+
+    @api.model
     def _qbo_month_totals(self, company, month=None):
         month = month or date.today().replace(day=1)
         self.env.cr.execute("SELECT COALESCE(sum(reads), 0), COALESCE(sum(writes), 0) FROM qbo_usage "
@@ -80,13 +87,8 @@ class ResCompany(models.Model):
         return super()._qbo_client(**kwargs)
 
     def _qbo_usage_recorder(self):
-        cr, company_id = self.env.cr, self.id
-
-        def record(reads, writes):
-            cr.execute("""INSERT INTO qbo_usage (company_id, month, reads, writes)
-                          VALUES (%s, date_trunc('month', now() at time zone 'UTC')::date, %s, %s)""",
-                       [company_id, reads, writes])
-        return record
+        usage, company_id = self.env["qbo.usage"].sudo(), self.id
+        return lambda reads, writes: usage._qbo_record(company_id, reads, writes)
 
     # --- URLs Intuit's app settings ask for -----------------------------------------------------
     def _qbo_base_url(self):
