@@ -340,7 +340,7 @@ class QboWebhookEvent(models.Model):
             status = "partial"
         else:
             status = "open"
-        vals.update({"qbo_total": total, "qbo_balance": balance})
+        vals.update({"qbo_total": total, "qbo_balance": balance, "qbo_remote_state": "known"})
         if link.qbo_status != status:
             vals.update({"qbo_status": status, "qbo_status_date": when})
 
@@ -356,6 +356,8 @@ class QboWebhookEvent(models.Model):
                          "qbo_changed_at": when})
         elif link.qbo_status != status:
             vals.update({"qbo_status": status, "qbo_status_date": when, "qbo_balance": 0.0})
+            if status == "deleted":
+                vals["qbo_remote_state"] = "deleted"   # the reconciliation reads it too
             ours = status == "voided" and record.state == "cancel"   # Odoo cancelled it and pushed the void
             if not ours:
                 label = (self.env._("Voided in QuickBooks on %(date)s", date=fields.Date.to_string(when.date()))

@@ -16,8 +16,7 @@ class QboLink(models.Model):
 
     qbo_status = fields.Selection(QBO_DOC_STATUSES, string="Status in QuickBooks", copy=False)
     qbo_status_date = fields.Datetime("QuickBooks status since", copy=False)
-    qbo_balance = fields.Float("Balance in QuickBooks", copy=False)
-    qbo_total = fields.Float("Total in QuickBooks", copy=False)
+    # qbo_total and qbo_balance (QuickBooks' total and open balance) are the reconciliation's fields
     qbo_changed_fields = fields.Char("Changed in QuickBooks", copy=False,
                                      help="Fields QuickBooks holds otherwise than Odoo would send them.")
     qbo_changed_at = fields.Datetime("Changed in QuickBooks on", copy=False)
