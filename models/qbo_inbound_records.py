@@ -315,7 +315,7 @@ class QboJob(models.Model):
         return finished
 
 
-class QboDashboard(models.TransientModel):
+class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-models
     _inherit = "qbo.dashboard"
 
     metered_reads = fields.Integer("Metered reads this month", compute="_compute_qbo_usage")

@@ -196,8 +196,6 @@ class TestInboundDocuments(QboInboundCase):
         elapsed = time.perf_counter() - started
         _logger.info("burst: 1000 events in %d deliveries received in %.2fs, applied in %.2fs (total %.2fs)",
                      len(statuses), received - started, elapsed - (received - started), elapsed)
-        print(f"bench webhooks: 1000 events absorbed in {elapsed:.2f}s "
-              f"(received {received - started:.2f}s, {len(statuses)} deliveries)")
         self.assertEqual(set(statuses), {200})
         self.assertEqual(sum(a["accepted"] for a in answers), 1000)
         events = self.Event.search([("company_id", "=", self.company.id), ("entity", "!=", "Invoice")])
