@@ -300,8 +300,8 @@ class AccountMove(models.Model):
 class QboJob(models.Model):
     _inherit = "qbo.job"
 
-    def _qbo_apply(self, company, outcome, links_by_model):
-        finished = super()._qbo_apply(company, outcome, links_by_model)
+    def _qbo_apply(self, company, outcome, *args, **kwargs):
+        finished = super()._qbo_apply(company, outcome, *args, **kwargs)
         done = [job_id for job_id, result in outcome.items() if result.get("state") == "done"]
         if done:
             # Odoo's version is in QuickBooks now: what was changed there is overwritten
