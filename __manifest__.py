@@ -32,8 +32,10 @@
         "views/qbo_reconciliation_views.xml",
         "data/ir_cron_inbound_data.xml",
         "views/qbo_inbound_views.xml",
+        "views/qbo_class_views.xml",
     ],
     "assets": {
+        "web.assets_backend": ["qbo_financial_hub/static/src/js/*.js"],
         "web.assets_tests": ["qbo_financial_hub/static/tests/tours/*.js"],
     },
     "images": ["static/description/dashboard.png"],

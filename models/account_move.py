@@ -13,6 +13,7 @@ class AccountMove(models.Model):
     _inherit = ["account.move", "qbo.sync.mixin", "qbo.sales.form"]
 
     _qbo_level = 2
+    _qbo_button_invisible = "qbo_state == 'none' or not id or not qbo_applicable"
 
     # Invoices and credit notes are two QBO entities: the engine reads these from the records
     # of one group (the engine groups claimed jobs by model and kind).
@@ -94,7 +95,6 @@ class AccountMove(models.Model):
         res = super().unlink()
         self._qbo_queue_retirements(retirements)
         return res
-
     def _qbo_enqueue(self, company=None, operation="push", trigger=True):
         company = company or self.env.company
         for move_type, kind in KIND_BY_TYPE.items():
@@ -130,27 +130,9 @@ class AccountMove(models.Model):
     def action_qbo_unlink(self):
         """Forget the QuickBooks twin of these invoices; QuickBooks itself is left untouched."""
         self.env["qbo.job"]._qbo_check_user()
-        self._qbo_cancel_pending_jobs()
         for company, moves in self._qbo_moves_by_company():
-            links = moves._qbo_links(company)
-            for move in moves:
-                link = links.get(move.id)
-                if link:
-                    move._message_log(body=self.env._("Unlinked from QuickBooks %(entity)s %(id)s (number %(doc)s); "
-                                             "QuickBooks was not changed.", entity=move._qbo_entity,
-                                             id=link.qbo_id or "-", doc=link.qbo_doc_number or "-"))
-                    link.sudo().unlink()
-        self.invalidate_recordset(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url",
-                                   "qbo_doc_number"])
+            moves._qbo_forget_links(company)
         return True
-
-    def action_qbo_link_wizard(self):
-        self.ensure_one()
-        self.env["qbo.job"]._qbo_check_user()
-        wizard = self.env["account.move.qbo.link"].create({"move_id": self.id})
-        wizard.action_search()
-        return {"type": "ir.actions.act_window", "res_model": wizard._name, "res_id": wizard.id,
-                "view_mode": "form", "target": "new", "name": self.env._("Link a QuickBooks document")}
 
     def _qbo_app_path(self, qbo_id):
         return f"{self._qbo_entity.lower()}?txnId={qbo_id}"

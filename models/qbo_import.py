@@ -205,6 +205,7 @@ class QboImport(models.Model):
                     _logger.warning("QuickBooks import %s failed: %s", imp.id, message)
                     break
                 pages += 1
+                env["qbo.live"]._qbo_broadcast(imp.company_id, ["qbo.import", imp._qbo_model()])
                 if finished:
                     imp.write({"state": "done", "date_end": fields.Datetime.now()})
                     imp._qbo_notify_end()
@@ -214,6 +215,9 @@ class QboImport(models.Model):
 
     def _qbo_entity(self):
         return {"customer": "Customer", "product": "Item"}[self.kind]
+
+    def _qbo_model(self):
+        return {"customer": "res.partner", "product": "product.product"}[self.kind]
 
     def _qbo_begin(self, client):
         self.write({"state": "running", "date_start": fields.Datetime.now(),

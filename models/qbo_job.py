@@ -60,6 +60,7 @@ ENTITY_BY_KIND = {"customer": "Customer", "item": "Item", "invoice": "Invoice", 
 # Transient failures back off 30 s, 1, 2, 4, 8, 16, 32 min then hourly: a job survives QBO
 # being down for about four hours before it is put in error (and a Retry brings it back).
 MAX_ATTEMPTS = 10
+DIRECT_OPERATIONS = ("attach",)  # sent by their model's _qbo_send_direct, not in a /batch
 CHUNK_SIZE = 600          # jobs claimed at once: 20 batches of 30
 SINGLES_UP_TO = 5         # a chunk of this many writes or fewer is sent one request per job
 JOB_RETENTION_DAYS = 30   # finished jobs are removed by the autovacuum after this many days
@@ -176,7 +177,8 @@ class QboJob(models.Model):
             raise AccessError(self.env._("Only QuickBooks users can push records to QuickBooks."))
 
     @api.model
-    def _qbo_create_jobs(self, company, res_model, ids, kind, operation="push", level=0, levels=None):
+    def _qbo_create_jobs(self, company, res_model, ids, kind, operation="push", level=0, levels=None,
+                         mark_queued=True):
         """Insert one pending job per record (coalescing with a pending one) and mark the
         records' links queued, in two statements whatever the number of records."""
         if not ids:
@@ -198,6 +200,9 @@ class QboJob(models.Model):
                           follow_up = qbo_job.follow_up OR qbo_job.batch_ref IS NOT NULL
         """, rows, template="(%(company_id)s, %(res_model)s, %(res_id)s, %(kind)s, %(operation)s, %(level)s, %(uid)s)",
             page_size=1000)
+        if not mark_queued:   # e.g. an invoice PDF to attach: the record's own state is unchanged
+            self.invalidate_model()
+            return
         cr.execute_values("""
             INSERT INTO qbo_link (company_id, res_model, res_id, state, create_uid, write_uid, create_date, write_date)
             SELECT v.company_id, v.res_model, v.res_id, v.state, v.uid, v.uid,
@@ -350,6 +355,9 @@ class QboJob(models.Model):
                 "Given up after %(n)s attempts: the worker sending it stopped each time before QuickBooks' "
                 "answer was recorded.", n=job.attempts - 1)}
         try:
+            direct = self.filtered(lambda j: j.operation in DIRECT_OPERATIONS and j.id not in outcome)
+            if direct:  # e.g. an invoice PDF uploaded: sent on its own, applied by its model
+                outcome.update(direct._qbo_send_direct(company, client))
             groups = self._qbo_groups(company, outcome, plans)
             all_matches = self._qbo_lookup(company, client, groups, outcome)
         except (RevokedError, AuthenticationError) as exc:
@@ -738,6 +746,7 @@ class QboJob(models.Model):
                             [company.id, tuple(self.ids), tuple(set(self.mapped("res_id")))])
         waiting = {(m, r, o): jid for m, r, o, jid in self.env.cr.fetchall()}
         job_rows, link_rows, handed, errors, successes, follow_ups = [], [], [], [], defaultdict(list), []
+        pushed = defaultdict(dict)  # res_model -> {res_id: QBO entity}
         for job in self:
             result = outcome.get(job.id) or {"state": "retry", "message": self.env._("No answer from QuickBooks.")}
             vals = self._qbo_job_vals(job, result, now)
@@ -748,14 +757,18 @@ class QboJob(models.Model):
                 if vals["batch_ref"]:
                     handed.append({"id": newer, "batch_ref": vals["batch_ref"], "follow_up": True})
             job_rows.append(vals)
-            link = links.get((job.res_model, job.res_id))
+            direct = job.operation in DIRECT_OPERATIONS   # it leaves the record's link alone
+            link = None if direct else links.get((job.res_model, job.res_id))
             queued = any((job.res_model, job.res_id, op) in waiting for op in ("push", "void", "delete"))
             if link:
                 link_rows.append(self._qbo_link_vals(link, vals, result, now, queued))
             if vals["state"] == "error":
-                errors.append((job, vals["error_code"], vals["error_message"]))
-            elif vals["state"] == "done":
+                # a record already in error with this very message was told to its user already
+                told = link and link.state == "error" and link.error_message == vals["error_message"]
+                errors.append((job, vals["error_code"], vals["error_message"]) + ((None,) if told else ()))
+            elif vals["state"] == "done" and not direct:
                 successes[job.create_uid.id].append(job)
+                pushed[job.res_model][job.res_id] = result.get("entity") or {}
                 if job.follow_up:
                     follow_ups.append(job)
         bulk_update(self, job_rows)
@@ -765,11 +778,14 @@ class QboJob(models.Model):
             # the record changed after a send whose answer was replayed: its current state follows
             record = self.env[job.res_model].browse(job.res_id).exists()
             record.with_company(company)._qbo_enqueue(company, job.operation, trigger=False)
-        for job, code, message in errors:
+        for res_model, entities in pushed.items():
+            self.env[res_model].browse(list(entities)).exists().with_company(company)._qbo_after_push(company, entities)
+        for job, code, message, *_told in errors:
             record = self.env[job.res_model].browse(job.res_id).exists()
             record._qbo_message_log(self.env._("QuickBooks push failed (%(code)s): %(message)s", code=code or "-",
                                                message=message))
-        self._qbo_notify(errors, successes)
+        self._qbo_notify([e for e in errors if len(e) == 3], successes)
+        self.env["qbo.live"]._qbo_broadcast(company, self.mapped("res_model"))
         for res_model in set(self.mapped("res_model")):
             if res_model in self.env:
                 self.env[res_model].invalidate_model(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url"])
@@ -786,16 +802,8 @@ class QboJob(models.Model):
             user._bus_send("simple_notification", {
                 "type": "success", "title": self.env._("Linked to QuickBooks"),
                 "message": self.env._("%(count)s record(s) in QuickBooks: %(names)s", count=len(jobs), names=names)})
-        by_user = defaultdict(list)
-        for job, code, message in errors:
-            by_user[job.create_uid.id].append((job, code, message))
-        for uid, entries in by_user.items():
-            user = Users.browse(uid)
-            if not user.exists() or user._is_superuser() or user._is_public():
-                continue
-            text = "\n".join(f"{job.record_name}: {message}" for job, _code, message in entries[:5])
-            user._bus_send("simple_notification", {
-                "type": "danger", "sticky": True, "title": self.env._("QuickBooks push failed"), "message": text})
+        self.env["qbo.live"]._qbo_notify_failed([(job.create_uid, job.res_model, job.res_id, job.record_name, message)
+                                                 for job, _code, message in errors])
 
     # ==================================================================================
     # UI

@@ -7,8 +7,11 @@ REFERENCE_KINDS = [
     ("term", "Term"),
     ("taxcode", "Tax code"),
     ("account", "Account"),
+    ("class", "Class"),
+    ("department", "Location"),
 ]
-QBO_ENTITY_BY_KIND = {"term": "Term", "taxcode": "TaxCode", "account": "Account"}
+QBO_ENTITY_BY_KIND = {"term": "Term", "taxcode": "TaxCode", "account": "Account", "class": "Class",
+                      "department": "Department"}
 
 
 class QboReference(models.Model):
@@ -67,7 +70,7 @@ class QboReference(models.Model):
         company._qbo_fetch_company_info()
         rate_rows = {r["Id"]: r for r in client.query_all("TaxRate")}
         rates = {rid: float(r.get("RateValue") or 0.0) for rid, r in rate_rows.items()}
-        rows = {"term": [], "taxcode": [], "account": []}
+        rows = {"term": [], "taxcode": [], "account": [], "class": [], "department": []}
         for term in client.query_all("Term"):
             rows["term"].append({"qbo_id": term["Id"], "name": term.get("Name"),
                                  "active": term.get("Active", True), "due_days": term.get("DueDays") or 0})
@@ -84,6 +87,10 @@ class QboReference(models.Model):
         for account in client.query_all("Account"):
             rows["account"].append({"qbo_id": account["Id"], "name": account.get("FullyQualifiedName") or account.get("Name"),
                                     "active": account.get("Active", True), "account_type": account.get("AccountType")})
+        for kind in ("class", "department"):
+            for entry in client.query_all(QBO_ENTITY_BY_KIND[kind]):
+                rows[kind].append({"qbo_id": entry["Id"], "name": entry.get("FullyQualifiedName") or entry.get("Name"),
+                                   "active": entry.get("Active", True)})
         existing = self.with_context(active_test=False).search([("company_id", "=", company.id)])
         by_key = {(r.kind, r.qbo_id): r for r in existing}
         seen = self.browse()

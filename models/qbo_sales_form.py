@@ -33,7 +33,7 @@ class QboSalesForm(models.AbstractModel):
                 "name": line.name, "product": line.product_id, "qty": qty,
                 "subtotal": line.price_subtotal if subtotal is None else subtotal,
                 "total": line.price_total if total is None and line.display_type in (False, "product") else total,
-                "taxes": taxes, "account": account}
+                "taxes": taxes, "account": account, "analytic": line.analytic_distribution}
 
     def _qbo_line_product(self, line, company):
         """The product whose QuickBooks item a line is sent with: its own, else the one set for
@@ -78,6 +78,29 @@ class QboSalesForm(models.AbstractModel):
                 "If it is this document, link it with Link QuickBooks invoice; otherwise change the number.",
                 entity=self._qbo_entity, number=match.get("DocNumber"), id=match.get("Id")), code="6140")
 
+    # linked by hand ------------------------------------------------------------------------
+    def action_qbo_link_wizard(self):
+        """Find the QuickBooks document this one already is, and link them without pushing."""
+        self.ensure_one()
+        self.env["qbo.job"]._qbo_check_user()
+        field = "move_id" if self._name == "account.move" else "order_id"
+        wizard = self.env["account.move.qbo.link"].create({field: self.id})
+        wizard.action_search()
+        return wizard._reopen()
+
+    def _qbo_forget_links(self, company):
+        """Forget the QuickBooks twins of these documents of `company`; QuickBooks is not changed."""
+        self._qbo_cancel_pending_jobs()
+        links = self._qbo_links(company)
+        for record in self:
+            link = links.get(record.id)
+            if link:
+                record._message_log(body=self.env._(
+                    "Unlinked from QuickBooks %(entity)s %(id)s (number %(doc)s); QuickBooks was not changed.",
+                    entity=record._qbo_entity, id=link.qbo_id or "-", doc=link.qbo_doc_number or "-"))
+                link.sudo().unlink()
+        self.invalidate_recordset(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url", "qbo_doc_number"])
+
     # customer ---------------------------------------------------------------------------
     def _qbo_customer(self, company):
         """The QBO customer of the document: its delivery address when that is an Active
@@ -120,6 +143,7 @@ class QboSalesForm(models.AbstractModel):
             if number and len(number) > DOC_NUMBER_MAX:
                 problems.append(self.env._("The number '%(n)s' is longer than the %(max)s characters QuickBooks accepts.",
                                   n=number, max=DOC_NUMBER_MAX))
+        problems += self._qbo_class_problems(company)
         currency = self.currency_id.name
         home = company.qbo_home_currency
         if home and currency != home and not company.qbo_multicurrency:
@@ -209,7 +233,7 @@ class QboSalesForm(models.AbstractModel):
             payload["CurrencyRef"] = {"value": currency}
             if currency != company.qbo_home_currency:
                 payload["ExchangeRate"] = self._qbo_exchange_rate(company)
-        return payload
+        return self._qbo_class_payload(company, payload)
 
     def _qbo_untaxed(self):
         """Odoo's untaxed total of the document, as QuickBooks must show it."""

@@ -49,6 +49,7 @@ class QboSyncMixin(models.AbstractModel):
     `_qbo_match_queries`, `_qbo_prepare_payload` and `_qbo_app_path`."""
 
     _name = "qbo.sync.mixin"
+    _inherit = ["qbo.smart.button"]
     _description = "QuickBooks Online synchronised record"
 
     _qbo_kind = None
@@ -85,6 +86,7 @@ class QboSyncMixin(models.AbstractModel):
                               if link and link.qbo_id and company.qbo_enabled else False)
 
     def _qbo_linked_ids_query(self, condition):
+        self.env["qbo.link"].flush_model()
         return SQL("(SELECT res_id FROM qbo_link WHERE company_id = %s AND res_model = %s AND %s)",
                    self.env.company.id, self._name, condition)
 
@@ -199,12 +201,6 @@ class QboSyncMixin(models.AbstractModel):
     def _qbo_app_path(self, qbo_id):
         raise NotImplementedError
 
-    def action_qbo_open(self):
-        self.ensure_one()
-        if not self.qbo_url:
-            return False
-        return {"type": "ir.actions.act_url", "url": self.qbo_url, "target": "new"}
-
     # ------------------------------------------------------------------------------
     # hooks for the engine (qbo.job), implemented by each model
     # ------------------------------------------------------------------------------
@@ -235,6 +231,11 @@ class QboSyncMixin(models.AbstractModel):
     def _qbo_check_result(self, company, entity):
         """After a successful push: None, or why the QBO result is not acceptable (the record
         stays linked to it, in error with that message)."""
+        return None
+
+    def _qbo_after_push(self, company, entities):
+        """After these records' pushes were applied (their links are up to date): `entities`
+        maps each record id to what QBO answered."""
         return None
 
     def _qbo_message_log(self, body):

@@ -295,8 +295,13 @@ class ResCompany(models.Model):
             "qbo_multicurrency": bool((prefs.get("CurrencyPrefs") or {}).get("MultiCurrencyEnabled")),
             "qbo_state": "connected",
             "qbo_state_message": False,
+            **self._qbo_prefs_values(prefs),
         })
         return info
+
+    def _qbo_prefs_values(self, prefs):
+        """Company values read from QuickBooks' Preferences, for other modules to extend."""
+        return {}
 
     def action_qbo_test_connection(self):
         self.ensure_one()

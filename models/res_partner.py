@@ -19,6 +19,7 @@ class ResPartner(models.Model):
     _qbo_kind = "customer"
     _qbo_entity = "Customer"
     _qbo_level = 0
+    _qbo_button_invisible = "qbo_state == 'none' or not id or not qbo_can_sync"
 
     qbo_hub = fields.Selection(
         [("inactive", "Inactive"), ("active", "Active")], string="Financial Hub", company_dependent=True,

@@ -71,6 +71,40 @@ class SaleOrder(models.Model):
             linked = orders.filtered(lambda o: links.get(o.id) and links[o.id].qbo_id and o.state != "cancel")
             linked.with_company(company)._qbo_enqueue(company)
 
+    def _action_cancel(self):
+        pushed = {}
+        for company, orders in self._qbo_orders_by_company():
+            links = orders._qbo_links(company)
+            pushed[company] = orders.filtered(lambda o: links.get(o.id) and links[o.id].qbo_id)
+        res = super()._action_cancel()
+        for company, orders in pushed.items():
+            orders = orders.filtered(lambda o: o.state == "cancel")
+            if orders and company.sudo().qbo_estimate_cancel != "keep":
+                orders.with_company(company)._qbo_enqueue(company)
+        return res
+
+    def action_qbo_unlink(self):
+        """Forget the QuickBooks estimate of these quotations; QuickBooks itself is left untouched."""
+        self.env["qbo.job"]._qbo_check_user()
+        for company, orders in self._qbo_orders_by_company():
+            orders._qbo_forget_links(company)
+        return True
+
+    def _qbo_after_push(self, company, entities):
+        """An estimate deleted because its quotation was cancelled: the quotation is no longer linked."""
+        deleted = self.filtered(lambda o: (entities.get(o.id) or {}).get("status") == "Deleted")
+        links = deleted._qbo_links(company)
+        for order in deleted:
+            if links.get(order.id):
+                order._message_log(body=self.env._("The quotation was cancelled: QuickBooks estimate %(doc)s (id %(id)s) "
+                                                   "was deleted.", doc=links[order.id].qbo_doc_number or "-",
+                                                   id=links[order.id].qbo_id))
+                links[order.id].unlink()
+        closed = self.filtered(lambda o: o.state == "cancel" and (entities.get(o.id) or {}).get("TxnStatus") == "Closed")
+        for order in closed:
+            order._message_log(body=self.env._("The quotation was cancelled: its QuickBooks estimate was closed."))
+        return super()._qbo_after_push(company, entities)
+
     def _qbo_filter_pushable(self, company):
         return self.filtered(lambda o: o.state != "cancel" and o.company_id == company)
 
@@ -162,8 +196,17 @@ class SaleOrder(models.Model):
     def _qbo_prepare_payload(self, company, link, match):
         self.ensure_one()
         if self.state == "cancel":
-            return None, None
+            # a cancelled quotation closes or deletes the estimate it has, as the settings say
+            action = company.sudo().qbo_estimate_cancel
+            if not (link and link.qbo_id) or action == "keep":
+                return None, None
+            token = link.qbo_sync_token or (match and match.get("SyncToken"))
+            if action == "delete":
+                return {"Id": link.qbo_id, "SyncToken": token}, "delete"
+            return {"Id": link.qbo_id, "SyncToken": token, "sparse": True, "TxnStatus": "Closed"}, "update"
         payload = self._qbo_form_payload(company)
+        if self.state in ("draft", "sent") and link and link.qbo_id:
+            payload["TxnStatus"] = "Pending"  # a quotation open again in Odoo reopens its estimate
         payload["TxnDate"] = fields.Date.to_string(self._qbo_form_date())
         if self.validity_date:
             payload["ExpirationDate"] = fields.Date.to_string(self.validity_date)
@@ -175,6 +218,8 @@ class SaleOrder(models.Model):
         return payload, "create"
 
     def _qbo_check_result(self, company, entity):
+        if self.state == "cancel":
+            return None
         totals = self.env["account.tax"]._get_tax_totals_summary(self._qbo_base_lines(), self.currency_id,
                                                                   self.company_id)
         return self._qbo_totals_problem(entity, totals["total_amount_currency"], totals["tax_amount_currency"])

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
+from urllib3 import encode_multipart_formdata
 
 from .errors import (AuthenticationError, ConnectionConfigError, QBOError, ThrottledError,
                      TransientError, error_from_fault)
@@ -237,7 +238,7 @@ class QBOClient:
                 _logger.exception("on_usage callback failed")
 
     def _request(self, method, path, params=None, json_body=None, text_body=None,
-                 kind="request", requestid=None, usage=None):
+                 kind="request", requestid=None, usage=None, multipart=None):
         """Send with retries; return (json body, intuit_tid). Raises a :class:`QBOError`."""
         query = {"minorversion": self.minorversion}
         query.update(params or {})
@@ -251,6 +252,8 @@ class QBOClient:
         elif text_body is not None:
             headers["Content-Type"] = "application/text"
             body = text_body.encode("utf-8")
+        elif multipart is not None:
+            body, headers["Content-Type"] = encode_multipart_formdata(multipart)
         if not self.access_token:
             self._refresh_access_token()
         refreshed = False
@@ -313,6 +316,21 @@ class QBOClient:
         """Void a transaction (Invoice, Payment, SalesReceipt...)."""
         return self._write(entity, {"Id": str(id), "SyncToken": str(sync_token)}, requestid,
                            operation="void")
+
+    def upload(self, file_name, content, content_type, attachable, requestid=None):
+        """Upload a file with its Attachable metadata (which links it to entities) as QuickBooks'
+        /upload expects: a multipart request of two parts, file_metadata_01 (the Attachable as
+        JSON) and file_content_01 (the file). Returns the Attachable created."""
+        requestid = new_requestid() if requestid is None else fit_requestid(requestid)
+        metadata = dict(attachable, FileName=file_name, ContentType=content_type)
+        parts = {"file_metadata_01": ("attachment.json", json.dumps(metadata).encode("utf-8"), "application/json"),
+                 "file_content_01": (file_name, content, content_type)}
+        data, tid = self._request("POST", "upload", multipart=parts, requestid=requestid, kind="upload")
+        answers = (data or {}).get("AttachableResponse") or [{}]
+        first = answers[0]
+        if "Fault" in first:
+            raise error_from_fault({"Fault": first["Fault"]}, status=400, intuit_tid=tid)
+        return first.get("Attachable", first)
 
     # ------------------------------------------------------------------ queries
 

@@ -29,11 +29,34 @@ import json, urllib.request
 from datetime import datetime, timedelta
 from odoo.addons.qbo_financial_hub.simulator import US_REALM, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 SIM_URL = %(sim_url)r
+FRESH_SIMULATOR = %(fresh)r
 company = env.company
 company.sudo().qbo_webhook_verifier = "qbo-sim-verifier"   # the simulator's default webhook verifier token
 env["ir.config_parameter"].set_param("web.base.url", "http://localhost:%(port)d")
 env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
-if company.sudo().qbo_state != "connected":
+reconnect = company.sudo().qbo_state != "connected"
+if not reconnect:
+    # the simulator may no longer know the stored tokens (its state was removed, or this database
+    # was connected to another one): check the connection as the first click would
+    try:
+        with env.cr.savepoint():
+            company.sudo()._qbo_fetch_company_info()
+    except Exception as exc:  # noqa: BLE001 - whatever the reason, the demo reconnects
+        reconnect = True
+        print("QBO_DEMO_NOTE the simulator does not know this database's QuickBooks tokens (%%s): reconnecting the "
+              "demo company to it." %% (getattr(exc, "code", None) or exc.__class__.__name__))
+if FRESH_SIMULATOR and env["qbo.link"].search_count([("company_id", "=", company.id)]):
+    # the simulator starts empty: what was linked belonged to its previous state
+    env["qbo.job"].search([("company_id", "=", company.id)]).unlink()
+    env["qbo.link"].search([("company_id", "=", company.id)]).unlink()
+    env["qbo.attachment"].search([("company_id", "=", company.id)]).unlink()
+    reconnect = True
+    print("QBO_DEMO_NOTE the simulator's state was removed: the demo's QuickBooks links were forgotten and its "
+          "records are pushed again.")
+    requeue = True
+else:
+    requeue = False
+if reconnect:
     request = urllib.request.Request(SIM_URL + "/admin/tokens", data=json.dumps({"realm_id": US_REALM}).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
     tokens = json.loads(urllib.request.urlopen(request, timeout=10).read())
@@ -51,6 +74,10 @@ if company.sudo().qbo_state != "connected":
                    "tax_calculation_rounding_method": "round_globally"})
     net30 = Ref.search([("company_id", "=", company.id), ("kind", "=", "term"), ("name", "=", "Net 30")], limit=1)
     env["account.payment.term"].search([]).write({"qbo_term_ref_id": net30.id})
+    print("QBO_DEMO_NOTE the demo company is connected to the simulator (%%s)." %% SIM_URL)
+if requeue:
+    env["res.partner"].search([("qbo_hub", "=", "active")])._qbo_enqueue(company)
+    env["product.product"].search([("sale_ok", "=", True)])._qbo_enqueue(company)
 if not env["res.partner"].search_count([("name", "=", "Harbour Lights Ltd")]):
     env["res.partner"].create([
         {"name": "Harbour Lights Ltd", "is_company": True, "email": "ap@harbour.example", "city": "Boston"},
@@ -128,6 +155,7 @@ def main():
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    fresh = not (odoo_env.RUN_DIR / "demo-qbo.json").exists()
     sim = subprocess.Popen([sys.executable, "-m", "simulator", "--port", str(SIM_PORT),
                             "--data", str(odoo_env.RUN_DIR / "demo-qbo.json"),
                             "--redirect-uri", f"http://localhost:{ODOO_PORT}/qbo/oauth/callback",
@@ -140,12 +168,15 @@ def main():
         print(f"creating database {DB} with the addon (first run only)...", flush=True)
         subprocess.run(odoo_env.odoo_command(DB, "-i", odoo_env.ADDON, "--stop-after-init", "--log-level", "warn"),
                        check=True, cwd=ROOT)
-    setup = SETUP % {"sim_url": SIM_URL, "port": ODOO_PORT}
+    setup = SETUP % {"sim_url": SIM_URL, "port": ODOO_PORT, "fresh": fresh}
     result = subprocess.run(odoo_env.odoo_command(DB, "--log-level", "warn", subcommand="shell"),
                             input=setup, text=True, capture_output=True, cwd=ROOT)
     if "QBO_DEMO_READY" not in result.stdout:
         print(result.stdout[-3000:], result.stderr[-3000:])
         stop()
+    for note in result.stdout.splitlines():
+        if note.startswith("QBO_DEMO_NOTE "):
+            print(note[len("QBO_DEMO_NOTE "):], flush=True)
     odoo = subprocess.Popen(odoo_env.odoo_command(DB, "--log-level", "warn", http_port=ODOO_PORT), cwd=ROOT)
     children.append(odoo)
     if not wait_http(f"http://127.0.0.1:{ODOO_PORT}/web/login"):

@@ -21,6 +21,7 @@ from .limits import (DEFAULT_LIMITS, Counters, FaultPlan, IdempotencyCache, Rate
 from .metering import CORE, COREPLUS, Metering
 from .oauth import DEFAULT_CLIENT_ID, OAuth, OAuthError
 from .seed import US_REALM, company_name, realm_ids, realm_number
+from . import attachments
 from .store import BY_LOWER, FAMILY, Company
 from .webhooks import Webhooks
 
@@ -378,6 +379,11 @@ class Simulator:
         entity, rid, realm = None, None, params.get("realmId")
         if len(parts) == 4 and parts[0] == "company":
             realm, entity, rid = parts[1], BY_LOWER.get(parts[2].lower()), parts[3]
+        elif parts == ["app", "attachment"] and params.get("realmId") in self.companies:
+            found = attachments.content(self.companies[params["realmId"]], params.get("id"))
+            if found:
+                name, ctype, data = found
+                return Response(200, data, ctype, {"Content-Disposition": 'inline; filename="%s"' % name})
         elif len(parts) == 2 and parts[0] == "app" and parts[1].lower() in web.ENTITY_PAGES:
             entity = web.ENTITY_PAGES[parts[1].lower()]
             rid = params.get("txnId") or params.get("nameId") or params.get("itemId")
@@ -514,6 +520,9 @@ class Simulator:
             self.metering.charge(realm, COREPLUS)
             self.counters_.add(realm, "cdc")
             return self._ok({"CDCResponse": [{"QueryResponse": self._cdc(company, params)}]})
+        if head == "upload" and method == "POST":
+            self.counters_.add(realm, "upload")
+            return self._idempotent(company, params, lambda: attachments.upload(company, body), 50)
         if head == "batch" and method == "POST":
             self.counters_.add(realm, "batch")
             request_id = params.get("requestid")

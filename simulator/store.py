@@ -13,6 +13,7 @@ from .money import ZERO, money, num, out
 from .payments import PaymentRules
 from .seed import seed_company
 from . import tax
+from . import attachments
 
 _log = logging.getLogger("qbo_simulator")
 
@@ -20,7 +21,7 @@ FAMILY = {"Customer": "Names", "Vendor": "Names", "Employee": "Names", "Item": "
           "Account": "Account", "Term": "Term", "TaxCode": "TaxCode", "TaxRate": "TaxRate",
           "Invoice": "Txn", "Estimate": "Txn", "CreditMemo": "Txn", "Payment": "Txn",
           "CompanyInfo": "CompanyInfo", "Preferences": "Preferences", "PaymentMethod": "PaymentMethod",
-          "Class": "Class", "Department": "Department"}
+          "Class": "Class", "Department": "Department", "Attachable": "Attachable"}
 ENTITIES = list(FAMILY)
 BY_LOWER = {e.lower(): e for e in ENTITIES}
 NAME_LISTS = {"Customer", "Vendor", "Employee", "Item", "Account", "Term", "TaxCode", "TaxRate", "PaymentMethod",
@@ -28,7 +29,8 @@ NAME_LISTS = {"Customer", "Vendor", "Employee", "Item", "Account", "Term", "TaxC
 # how QuickBooks orders a name list queried without ORDERBY (recorded for customers and vendors)
 LIST_ORDER = {"Customer": "FullyQualifiedName", "Vendor": "DisplayName", "Employee": "DisplayName",
               "Item": "FullyQualifiedName"}
-WRITABLE = {"Customer", "Vendor", "Employee", "Item", "Account", "Invoice", "Estimate", "CreditMemo", "Payment"}
+WRITABLE = {"Customer", "Vendor", "Employee", "Item", "Account", "Invoice", "Estimate", "CreditMemo", "Payment",
+            "Class", "Department", "Attachable"}
 # inactive records of these lists come back with " (deleted)" after their names
 DELETED_SUFFIX = " (deleted)"
 SUFFIXED = {"Customer": ("DisplayName", "FullyQualifiedName"), "Vendor": ("DisplayName",),
@@ -223,6 +225,7 @@ class Company(PaymentRules):
 
     def present(self, entity, rec, with_sku=True):
         rec = copy.deepcopy(rec)
+        rec.pop(attachments.CONTENT_KEY, None)
         if entity in SUFFIXED and not rec.get("Active", True):
             for field in SUFFIXED[entity]:
                 if rec.get(field):
@@ -363,7 +366,7 @@ class Company(PaymentRules):
         return self.present(entity, rec)
 
     def _delete(self, entity, body):
-        if entity not in TRANSACTIONS:
+        if entity not in TRANSACTIONS and entity != "Attachable":
             raise unsupported("Operation Delete is not supported for %s; set Active to false instead." % entity)
         old = self._current(entity, body)
         del self.data[entity][old["Id"]]
@@ -399,8 +402,25 @@ class Company(PaymentRules):
     def _validate(self, entity, rec, old):
         if entity in SALES_FORMS:
             return self._sales_form(entity, rec, old)
+        if entity in ("Class", "Department"):
+            return self._list_entry(rec, old, entity)
+        if entity == "Attachable":
+            return attachments.validate(self, rec, old)
         return {"Customer": self._customer, "Vendor": self._vendor, "Employee": self._employee, "Item": self._item,
                 "Account": self._account, "Payment": self._payment}[entity](rec, old)
+
+    def _list_entry(self, rec, old, entity):
+        """A Class or a Department (a location): a name unique in its list."""
+        name = rec.get("Name")
+        if not name:
+            raise required("Name")
+        _check_len(rec, "Name", 100)
+        for other in self.data[entity].values():
+            if other["Id"] != rec["Id"] and other["Name"].lower() == str(name).lower():
+                raise QBOError("6240", "Duplicate Name Exists Error : The name supplied already exists. Id=%s"
+                               % other["Id"], "Name")
+        rec["FullyQualifiedName"] = name
+        rec["Active"] = _truthy(rec.get("Active", True))
 
     def _display_name(self, rec, old):
         if not rec.get("DisplayName"):
@@ -634,6 +654,8 @@ class Company(PaymentRules):
                 days = term.get("DueDays", 0) if term else 0
                 rec["DueDate"] = (datetime.date.fromisoformat(rec["TxnDate"])
                                   + datetime.timedelta(days=days)).isoformat()
+        self._named_ref(rec, "ClassRef", "Class")
+        self._named_ref(rec, "DepartmentRef", "Department")
         if entity == "Estimate":
             rec.setdefault("TxnStatus", "Pending")
         if entity == "Invoice":
@@ -730,6 +752,7 @@ class Company(PaymentRules):
         element = "Line.SalesItemLineDetail.ItemRef"
         item = self.check_ref(detail.get("ItemRef"), "Item", element)
         detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
+        self._named_ref(detail, "ClassRef", "Class")
         qty = num(detail.get("Qty"), "Qty")
         price = num(detail.get("UnitPrice"), "UnitPrice")
         amount = num(line.get("Amount"), "Amount")

@@ -7,6 +7,8 @@ from urllib.parse import parse_qs, urlencode
 from .errors import QBOError
 from .money import money, num, out
 
+from . import attachments
+
 STYLE = """<style>
 body{font-family:Arial,Helvetica,sans-serif;margin:20px;color:#222;background:#f4f5f8}
 h1{color:#2ca01c}h2{border-bottom:2px solid #2ca01c;padding-bottom:4px}
@@ -139,6 +141,14 @@ def record_page(sim, entity, rid, realm=None):
                     for l in lines]
             parts.append(_table(["#", "Type", "Item", "Description", "Qty", "Rate", "Tax code", "Amount"], rows))
         parts.append(action_forms(sim, realm_id, entity, rec))
+        files = attachments.attached_to(sim.companies[realm_id], entity, rec["Id"])
+        if files:
+            rows = [("", ["<a href='/app/attachment?realmId=%s&id=%s'>%s</a>" % (esc(realm_id), esc(f["Id"]),
+                                                                                 esc(f.get("FileName") or "")),
+                          esc(f.get("ContentType", "")), esc(f.get("Size", "")),
+                          esc("yes" if any(r.get("IncludeOnSend") for r in f["AttachableRef"]) else "no")])
+                    for f in files]
+            parts.append("<h3>Attachments</h3>" + _table(["File", "Type", "Size", "Sent with it"], rows))
         parts.append("<pre>%s</pre>" % esc(json.dumps(rec, indent=2, sort_keys=True)))
     return page("%s %s - QuickBooks Simulator" % (entity, rid), "".join(parts))
 

@@ -13,3 +13,8 @@ from . import test_taxes
 from . import test_integrity
 from . import test_inbound
 from . import test_tours_inbound
+from . import test_ux
+from . import test_estimates_link
+from . import test_tours_ux
+from . import test_classes
+from . import test_attachments

@@ -4,8 +4,7 @@ from odoo.tests import tagged
 from .test_invoices import QboInvoiceCase
 
 
-@tagged("post_install", "-at_install")
-class TestEstimates(QboInvoiceCase):
+class QboEstimateCase(QboInvoiceCase):
 
     def quotation(self, **vals):
         values = {"partner_id": self.customer.id, "validity_date": "2025-04-30", "order_line": [
@@ -20,6 +19,10 @@ class TestEstimates(QboInvoiceCase):
 
     def estimate(self, order):
         return [r for r in self.qbo("Estimate") if r["Id"] == order.qbo_id][0]
+
+
+@tagged("post_install", "-at_install")
+class TestEstimates(QboEstimateCase):
 
     def test_quotation_estimate_invoice(self):
         self.company.qbo_auto_push_quotations = True

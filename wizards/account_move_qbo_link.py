@@ -9,13 +9,15 @@ MAX_ROWS = 200
 
 
 class AccountMoveQboLink(models.TransientModel):
-    """Link an Odoo invoice to a QuickBooks invoice that already exists, without pushing."""
+    """Link an Odoo invoice, credit note or quotation to a QuickBooks document (invoice, credit
+    memo, estimate) that already exists, without pushing."""
 
     _name = "account.move.qbo.link"
-    _description = "Link an invoice to QuickBooks"
+    _description = "Link a document to QuickBooks"
 
-    move_id = fields.Many2one("account.move", required=True, ondelete="cascade")
-    company_id = fields.Many2one(related="move_id.company_id")
+    move_id = fields.Many2one("account.move", ondelete="cascade")
+    order_id = fields.Many2one("sale.order", ondelete="cascade")
+    company_id = fields.Many2one("res.company", compute="_compute_entity")
     entity = fields.Char(compute="_compute_entity")
     same_customer = fields.Boolean("Same customer only", default=True)
     search_number = fields.Char("Number")
@@ -24,10 +26,24 @@ class AccountMoveQboLink(models.TransientModel):
     line_ids = fields.One2many("account.move.qbo.link.line", "wizard_id", string="QuickBooks documents")
     message = fields.Char(readonly=True)
 
-    @api.depends("move_id.move_type")
+    _sql_constraints = [("qbo_link_one_document", "CHECK((move_id IS NULL) != (order_id IS NULL))",
+                         "Link one invoice or one quotation.")]
+
+    @api.depends("move_id.move_type", "order_id")
     def _compute_entity(self):
         for wizard in self:
-            wizard.entity = wizard.move_id._qbo_entity
+            record = wizard._record()
+            wizard.entity = record._qbo_entity
+            wizard.company_id = record.company_id
+
+    def _record(self):
+        return self.move_id or self.order_id
+
+    def _record_date(self):
+        record = self._record()
+        if record._name == "sale.order":
+            return record.date_order.date() if record.date_order else None
+        return record.invoice_date or record.date
 
     def _reopen(self):
         return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
@@ -35,7 +51,7 @@ class AccountMoveQboLink(models.TransientModel):
 
     def _customer_qbo_id(self):
         company = self.company_id
-        customer = self.move_id._qbo_customer(company)
+        customer = self._record()._qbo_customer(company)
         link = customer._qbo_links(company).get(customer.id)
         return link.qbo_id if link else None
 
@@ -43,7 +59,7 @@ class AccountMoveQboLink(models.TransientModel):
         """Ask QuickBooks (live) for candidate documents and list the nearest first."""
         self.ensure_one()
         self.env["qbo.job"]._qbo_check_user()
-        move, company = self.move_id, self.company_id
+        move, company = self._record(), self.company_id
         conditions = []
         customer_id = self._customer_qbo_id()
         if self.same_customer and customer_id:
@@ -59,9 +75,9 @@ class AccountMoveQboLink(models.TransientModel):
         except QBOError as exc:
             raise UserError(exc.user_message()) from None
         linked = set(self.env["qbo.link"].sudo().search([
-            ("company_id", "=", company.id), ("res_model", "=", "account.move"),
+            ("company_id", "=", company.id), ("res_model", "=", move._name),
             ("qbo_id", "in", [r["Id"] for r in rows])]).mapped("qbo_id"))
-        date = move.invoice_date or move.date
+        date = self._record_date()
         candidates = []
         for row in rows:
             if row["Id"] in linked:
@@ -109,7 +125,7 @@ class AccountMoveQboLinkLine(models.TransientModel):
     @api.depends("customer_qbo_id", "amount")
     def _compute_warning(self):
         for line in self:
-            move = line.wizard_id.move_id
+            move = line.wizard_id._record()
             warnings = []
             customer_id = line.wizard_id._customer_qbo_id()
             if line.customer_qbo_id != customer_id:
@@ -122,22 +138,22 @@ class AccountMoveQboLinkLine(models.TransientModel):
         self.ensure_one()
         self.env["qbo.job"]._qbo_check_user()
         wizard = self.wizard_id
-        move, company = wizard.move_id, wizard.company_id
+        move, company = wizard._record(), wizard.company_id
         Link = self.env["qbo.link"].sudo()
-        other = Link.search([("company_id", "=", company.id), ("res_model", "=", "account.move"),
+        other = Link.search([("company_id", "=", company.id), ("res_model", "=", move._name),
                              ("qbo_id", "=", self.qbo_id), ("res_id", "!=", move.id)], limit=1)
         if other:
             raise UserError(self.env._("QuickBooks %(entity)s %(doc)s is already linked to %(name)s.", entity=wizard.entity,
                               doc=self.doc_number or self.qbo_id, name=other.record_name))
         vals = {"qbo_id": self.qbo_id, "qbo_sync_token": self.qbo_sync_token, "qbo_doc_number": self.doc_number,
                 "state": "synced", "error_code": False, "error_message": False, "last_sync": fields.Datetime.now()}
-        link = Link.search([("company_id", "=", company.id), ("res_model", "=", "account.move"),
+        link = Link.search([("company_id", "=", company.id), ("res_model", "=", move._name),
                             ("res_id", "=", move.id)], limit=1)
         move._qbo_cancel_pending_jobs()
         if link:
             link.write(vals)
         else:
-            Link.create(dict(vals, company_id=company.id, res_model="account.move", res_id=move.id))
+            Link.create(dict(vals, company_id=company.id, res_model=move._name, res_id=move.id))
         move._message_log(body=self.env._("Linked to QuickBooks %(entity)s %(doc)s (id %(id)s).", entity=wizard.entity,
                                  doc=self.doc_number or "-", id=self.qbo_id))
         move.invalidate_recordset(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url", "qbo_doc_number"])

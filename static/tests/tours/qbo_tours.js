@@ -42,8 +42,8 @@ tours.add("qbo_partner_badge_synced", {
             trigger: ".o_field_widget[name=qbo_state] .badge.text-bg-success:contains(Synced)",
         },
         {
-            content: "The link that opens the customer in QuickBooks",
-            trigger: ".o_field_widget[name=qbo_url] a",
+            content: "The smart button that opens the customer in QuickBooks",
+            trigger: ".o_form_view button[name=action_qbo_open]:contains(Synced)",
         },
     ],
 });

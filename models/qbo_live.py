@@ -1,0 +1,49 @@
+"""Live screens: what changed in QuickBooks' queue or an import is announced on Odoo's bus,
+so that the dashboard, the lists' badges and the import progress redraw without a reload
+(static/src/js/qbo_live.js), and a failed push tells its user once, with a link to the record."""
+from collections import defaultdict
+
+from odoo import api, models
+
+UPDATE = "qbo_financial_hub/update"
+FAILED = "qbo_financial_hub/failed"
+MAX_LINKS = 5
+
+
+class QboLive(models.AbstractModel):
+    _name = "qbo.live"
+    _description = "QuickBooks live updates"
+
+    @api.model
+    def _qbo_company_users(self, company):
+        group = self.env.ref("qbo_financial_hub.group_qbo_user", raise_if_not_found=False)
+        if not group:
+            return self.env["res.users"]
+        return self.env["res.users"].sudo().search([("groups_id", "in", group.ids), ("company_ids", "in", company.ids),
+                                                    ("share", "=", False)])
+
+    @api.model
+    def _qbo_broadcast(self, company, res_models):
+        """Tell the QuickBooks users of `company` that records of `res_models` changed (sent
+        when the transaction commits)."""
+        res_models = sorted(set(res_models) | {"qbo.dashboard", "qbo.job"})
+        for user in self._qbo_company_users(company):
+            user._bus_send(UPDATE, {"company_id": company.id, "models": res_models})
+
+    @api.model
+    def _qbo_notify_failed(self, entries):
+        """entries: [(user, res_model, res_id, record name, message)]; one notification per user,
+        each failed record a button that opens it."""
+        by_user = defaultdict(list)
+        for user, res_model, res_id, name, message in entries:
+            by_user[user].append({"model": res_model, "id": res_id, "name": name, "message": message})
+        for user, records in by_user.items():
+            if not user.exists() or user._is_superuser() or user._is_public():
+                continue
+            user._bus_send(FAILED, {
+                "title": self.env._("QuickBooks push failed"),
+                "message": "\n".join(f"{r['name']}: {r['message']}" for r in records[:MAX_LINKS])
+                           + ("\n…" if len(records) > MAX_LINKS else ""),
+                "records": records[:MAX_LINKS],
+                "open_label": self.env._("Open"),
+            })
