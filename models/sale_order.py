@@ -17,7 +17,10 @@ class SaleOrder(models.Model):
     _qbo_entity = "Estimate"
     _qbo_level = 2
 
+    _qbo_button_invisible = "qbo_state == 'none' or not id or not qbo_applicable"
+
     qbo_doc_number = fields.Char("QuickBooks number", compute="_compute_qbo_doc_number")
+    qbo_applicable = fields.Boolean(related="company_id.qbo_enabled", string="QuickBooks applicable")
 
     @api.depends_context("company")
     def _compute_qbo_doc_number(self):

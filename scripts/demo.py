@@ -4,7 +4,9 @@ company already connected to the simulator's US company. Ctrl-C stops everything
     Odoo        http://localhost:8069  (login admin / admin)
     QuickBooks  http://127.0.0.1:8899  (the simulator's page: what landed in "QuickBooks")
 
-The database (qbo_demo) and the simulator's state (.run/demo-qbo.json) are kept between runs.
+The database (qbo_demo) and the simulator's state (.run/demo-qbo.json) are kept between runs;
+when the simulator no longer knows the database's tokens, or its state was removed (make clean),
+the demo company is reconnected to it and its records pushed again. QBO_DEMO_LANG=fr_CA: in French.
 """
 import json
 import os
@@ -47,15 +49,18 @@ if not reconnect:
               "demo company to it." %% (getattr(exc, "code", None) or exc.__class__.__name__))
 if FRESH_SIMULATOR and env["qbo.link"].search_count([("company_id", "=", company.id)]):
     # the simulator starts empty: what was linked belonged to its previous state
+    links = env["qbo.link"].search([("company_id", "=", company.id), ("qbo_id", "!=", False)])
+    requeue = {}
+    for link in links:
+        requeue.setdefault(link.res_model, []).append(link.res_id)
     env["qbo.job"].search([("company_id", "=", company.id)]).unlink()
     env["qbo.link"].search([("company_id", "=", company.id)]).unlink()
     env["qbo.attachment"].search([("company_id", "=", company.id)]).unlink()
     reconnect = True
     print("QBO_DEMO_NOTE the simulator's state was removed: the demo's QuickBooks links were forgotten and its "
           "records are pushed again.")
-    requeue = True
 else:
-    requeue = False
+    requeue = {}
 if reconnect:
     request = urllib.request.Request(SIM_URL + "/admin/tokens", data=json.dumps({"realm_id": US_REALM}).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
@@ -75,9 +80,8 @@ if reconnect:
     net30 = Ref.search([("company_id", "=", company.id), ("kind", "=", "term"), ("name", "=", "Net 30")], limit=1)
     env["account.payment.term"].search([]).write({"qbo_term_ref_id": net30.id})
     print("QBO_DEMO_NOTE the demo company is connected to the simulator (%%s)." %% SIM_URL)
-if requeue:
-    env["res.partner"].search([("qbo_hub", "=", "active")])._qbo_enqueue(company)
-    env["product.product"].search([("sale_ok", "=", True)])._qbo_enqueue(company)
+for model, ids in requeue.items():
+    env[model].browse(ids).exists()._qbo_enqueue(company)
 if not env["res.partner"].search_count([("name", "=", "Harbour Lights Ltd")]):
     env["res.partner"].create([
         {"name": "Harbour Lights Ltd", "is_company": True, "email": "ap@harbour.example", "city": "Boston"},
@@ -85,6 +89,10 @@ if not env["res.partner"].search_count([("name", "=", "Harbour Lights Ltd")]):
         {"name": "Brosnahan Insurance Agency", "is_company": True, "ref": "C-100"},
         {"name": "Green Valley Farms", "is_company": True, "email": "office@greenvalley.example", "city": "Denver"},
     ])
+    # a red badge with its reason: a delivery address in the Financial Hub whose company is not
+    green = env["res.partner"].search([("name", "=", "Green Valley Farms")], limit=1)
+    env["res.partner"].create({"name": "North Barn", "parent_id": green.id, "type": "delivery", "city": "Denver",
+                               "qbo_hub": "active"})
     env["product.product"].create([
         {"name": "Garden Hose 20m", "default_code": "HOSE-20", "list_price": 25.5, "sale_ok": True},
         {"name": "Installation", "default_code": "SRV-INST", "list_price": 90.0, "type": "service", "sale_ok": True},
@@ -111,6 +119,14 @@ if "qbo_state" in env["account.move"]._fields and not env["account.move"].search
                 order.action_qbo_push()
     except Exception as exc:  # noqa: BLE001 - the demo still starts without its documents
         print("demo documents not created:", exc)
+LANG = %(lang)r
+if LANG:
+    # QBO_DEMO_LANG=fr_CA make demo: the demo in French (Canada), this addon's translation included
+    env["res.lang"]._activate_lang(LANG)
+    env["ir.module.module"].search([("name", "in", ("base", "web", "account", "sale", "qbo_financial_hub"))])\
+        ._update_translations([LANG])
+    env.ref("base.user_admin").lang = LANG
+    print("QBO_DEMO_NOTE the demo speaks %%s (admin's language; change it in the user's preferences)." %% LANG)
 env.cr.commit()
 print("QBO_DEMO_READY", company.qbo_company_name, company.qbo_state)
 '''
@@ -168,7 +184,7 @@ def main():
         print(f"creating database {DB} with the addon (first run only)...", flush=True)
         subprocess.run(odoo_env.odoo_command(DB, "-i", odoo_env.ADDON, "--stop-after-init", "--log-level", "warn"),
                        check=True, cwd=ROOT)
-    setup = SETUP % {"sim_url": SIM_URL, "port": ODOO_PORT, "fresh": fresh}
+    setup = SETUP % {"sim_url": SIM_URL, "port": ODOO_PORT, "fresh": fresh, "lang": os.environ.get("QBO_DEMO_LANG", "")}
     result = subprocess.run(odoo_env.odoo_command(DB, "--log-level", "warn", subcommand="shell"),
                             input=setup, text=True, capture_output=True, cwd=ROOT)
     if "QBO_DEMO_READY" not in result.stdout:

@@ -132,6 +132,8 @@ def main():
     parser.add_argument("--db", default=os.environ.get("QBO_DEMO_DB", "qbo_demo"))
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
+    parser.add_argument("--no-walkthrough", action="store_true",
+                        help="skip the animated walk-through (it switches a customer Active)")
     args = parser.parse_args()
     odoo = args.odoo.rstrip("/")
     session = login(odoo, args.db, args.login, args.password)
@@ -141,9 +143,22 @@ def main():
     with contextlib.suppress(RuntimeError):  # no invoice sync in this version
         invoice = rpc(session, odoo, "account.move", "search_read",
                       [[("move_type", "=", "out_invoice"), ("qbo_state", "=", "synced")]], {"fields": ["id"], "limit": 1})
+    unlinked = []
+    with contextlib.suppress(RuntimeError):
+        unlinked = rpc(session, odoo, "account.move", "search_read",
+                       [[("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("qbo_state", "=", "none")]],
+                       {"fields": ["id"], "limit": 1})
     pages = [
         ("settings", f"{odoo}/odoo/action-account.action_account_config",
-         "document.querySelector('.o_setting_container, .o_settings_container, .settings')", None),
+         "document.querySelector('#qbo_connection')",
+         "document.querySelector('#qbo_connection').closest('.o_settings_container, .o_setting_container')"
+         "?.previousElementSibling?.scrollIntoView({block: 'start'}) "
+         "?? document.querySelector('#qbo_connection').scrollIntoView({block: 'start'})"),
+        ("link-wizard", f"{odoo}/odoo/action-qbo_financial_hub.account_move_qbo_action/{unlinked[0]['id']}"
+         if unlinked else None, "document.querySelector('button[name=action_qbo_link_wizard]')",
+         "document.querySelector('button[name=action_qbo_link_wizard]').click()"),
+        ("red-badge", f"{odoo}/odoo/action-qbo_financial_hub.res_partner_qbo_action?view_type=list",
+         "document.querySelector('.o_list_view .o_data_row .badge.text-bg-danger')", None),
         ("customer-form", f"{odoo}/odoo/action-qbo_financial_hub.res_partner_qbo_action/{partner[0]['id']}"
          if partner else None, "document.querySelector('.o_form_view')",
          "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.includes('Sales & Purchase'))"
@@ -178,11 +193,89 @@ def main():
             # "the page is out of date" and other toasts hide what matters
             browser.evaluate("document.querySelectorAll('.o_notification_close').forEach(b => b.click())")
             time.sleep(0.3)
+            if name == "link-wizard":
+                wait_for(browser, "document.querySelector('.modal .o_data_row, .modal .o_view_nocontent, .modal .o_list_view')")
             path = OUT / f"{name}.png"
             browser.capture(path)
             print(f"{name}: {path.relative_to(ROOT)}", flush=True)
+        if not args.no_walkthrough:
+            walkthrough(browser, session, odoo, args.sim.rstrip("/"))
     finally:
         browser.close()
+
+
+def wait_for(browser, condition, timeout=90):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if browser.evaluate(f"!!({condition})"):
+            time.sleep(0.8)
+            return True
+        time.sleep(0.5)
+    print(f"  (still waiting after {timeout}s: {condition})", flush=True)
+    return False
+
+
+def walkthrough(browser, session, odoo, sim):
+    """Frames of a customer switched Active on its form until it lands in "QuickBooks" (the
+    smart button turns green by itself: the queue's cron pushes it, the bus tells the form),
+    and docs/screenshots/walkthrough.gif made of them."""
+    found = rpc(session, odoo, "res.partner", "search_read",
+                [[("qbo_state", "=", "none"), ("is_company", "=", True), ("parent_id", "=", False)]],
+                {"fields": ["id", "name"], "limit": 1})
+    if not found:
+        print("walkthrough: no customer outside QuickBooks left, skipped", flush=True)
+        return
+    partner = found[0]
+    folder = OUT / "walkthrough"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    frames = []
+
+    def frame(caption):
+        browser.evaluate("document.querySelectorAll('.o_notification_close').forEach(b => b.click())")
+        browser.evaluate(f"""(() => {{
+            let c = document.getElementById('qbo-caption');
+            if (!c) {{ c = document.createElement('div'); c.id = 'qbo-caption'; document.body.appendChild(c); }}
+            c.style.cssText = 'position:fixed;left:16px;bottom:16px;z-index:99999;background:#212529;color:#fff;'
+                + 'padding:10px 16px;border-radius:6px;font:600 18px sans-serif;opacity:.92';
+            c.textContent = {json.dumps(caption)};
+        }})()""")
+        time.sleep(0.3)
+        path = folder / f"{len(frames) + 1:02d}.png"
+        browser.capture(path)
+        frames.append(path)
+        print(f"walkthrough: {path.relative_to(ROOT)} ({caption})", flush=True)
+
+    browser.open(f"{odoo}/odoo/action-qbo_financial_hub.res_partner_qbo_action/{partner['id']}",
+                 ready="document.querySelector('.o_form_view')")
+    browser.evaluate("[...document.querySelectorAll('.o_notebook a.nav-link')]"
+                     ".find(a => a.textContent.includes('Sales & Purchase'))?.click()")
+    wait_for(browser, "document.querySelector('.o_field_widget[name=qbo_hub] input[data-value=active]')")
+    browser.evaluate("document.querySelector('.o_field_widget[name=qbo_hub]').scrollIntoView({block: 'center'})")
+    frame(f"1. {partner['name']}: not in QuickBooks (Financial Hub: Inactive)")
+    browser.evaluate("document.querySelector('.o_field_widget[name=qbo_hub] input[data-value=active]').click()")
+    time.sleep(0.8)
+    frame("2. Switch the Financial Hub to Active")
+    browser.evaluate("document.querySelector('.o_form_button_save').click()")
+    wait_for(browser, "document.querySelector('.o_form_saved button[name=action_qbo_open]')")
+    frame("3. Saved: queued for QuickBooks")
+    wait_for(browser, "document.querySelector('button[name=action_qbo_open] .text-success')", timeout=180)
+    browser.evaluate("window.scrollTo(0, 0)")
+    frame("4. The queue pushed it: the smart button turns green by itself")
+    qbo_id = rpc(session, odoo, "res.partner", "read", [[partner["id"]], ["qbo_id"]])[0]["qbo_id"]
+    if qbo_id:
+        browser.open(f"{sim}/app/customerdetail?nameId={qbo_id}", ready="document.body")
+        frame("5. ... and it is in QuickBooks (the simulator's page)")
+    try:
+        from PIL import Image
+    except ImportError:
+        print("walkthrough: no Pillow, frames only", flush=True)
+        return
+    images = [Image.open(path).convert("RGB").resize((WIDTH // 2, HEIGHT // 2)) for path in frames]
+    gif = OUT / "walkthrough.gif"
+    images[0].save(gif, save_all=True, append_images=images[1:], duration=2200, loop=0, optimize=True)
+    print(f"walkthrough: {gif.relative_to(ROOT)}", flush=True)
 
 
 if __name__ == "__main__":

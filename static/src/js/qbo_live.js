@@ -36,7 +36,7 @@ patch(ListController.prototype, {
         super.setup(...arguments);
         useQboLive(this, async () => {
             const root = this.model.root;
-            if (!root.editedRecord && !root.records.some((record) => record.dirty)) {
+            if (!root.editedRecord && !(root.records || []).some((record) => record.dirty)) {
                 await root.load();
             }
         });
