@@ -24,6 +24,7 @@ from . import qbo_attachment
 from . import res_partner_currency
 from . import qbo_dashboard
 from . import account_payment
+from . import account_payment_button
 from . import qbo_reconciliation
 from . import qbo_inbound
 from . import qbo_inbound_records

@@ -53,7 +53,8 @@ class TestTemplateAndSmartButton(QboSyncCase):
         self.assertFalse(self.pending_jobs(small))
 
     def test_smart_button_in_every_form(self):
-        for model in ("res.partner", "product.template", "product.product", "account.move", "sale.order"):
+        for model in ("res.partner", "product.template", "product.product", "account.move", "sale.order",
+                      "account.payment"):
             arch = etree.fromstring(self.env[model].with_user(self.user).get_views([(False, "form")])["views"]["form"]["arch"])
             buttons = arch.xpath("//div[@name='button_box']/button[@name='action_qbo_open']")
             self.assertEqual(len(buttons), 1, model)
