@@ -18,3 +18,4 @@ from . import test_estimates_link
 from . import test_tours_ux
 from . import test_classes
 from . import test_attachments
+from . import test_i18n
