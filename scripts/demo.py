@@ -37,6 +37,9 @@ company.sudo().qbo_webhook_verifier = "qbo-sim-verifier"   # the simulator's def
 env["ir.config_parameter"].set_param("web.base.url", "http://localhost:%(port)d")
 env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
 reconnect = company.sudo().qbo_state != "connected"
+if reconnect and company.sudo().qbo_realm_id:
+    print("QBO_DEMO_NOTE the demo company's QuickBooks connection was '%%s': reconnecting it to the simulator."
+          %% company.sudo().qbo_state)
 if not reconnect:
     # the simulator may no longer know the stored tokens (its state was removed, or this database
     # was connected to another one): check the connection as the first click would
@@ -47,6 +50,9 @@ if not reconnect:
         reconnect = True
         print("QBO_DEMO_NOTE the simulator does not know this database's QuickBooks tokens (%%s): reconnecting the "
               "demo company to it." %% (getattr(exc, "code", None) or exc.__class__.__name__))
+    # the failed refresh wrote the company in a transaction of its own: go on in a fresh one
+    env.cr.commit()
+    env.invalidate_all()
 if FRESH_SIMULATOR and env["qbo.link"].search_count([("company_id", "=", company.id)]):
     # the simulator starts empty: what was linked belonged to its previous state
     links = env["qbo.link"].search([("company_id", "=", company.id), ("qbo_id", "!=", False)])
