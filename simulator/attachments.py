@@ -55,10 +55,12 @@ def upload(company, body):
     if len(content) > MAX_BYTES:
         raise QBOError("2010", "Request has invalid or unsupported property: the file is larger than 100 MB",
                        "file_content_01")
-    body = {k: v for k, v in meta.items() if k not in ("FileName", "ContentType")}
-    body.update({"FileName": name, "ContentType": ctype, "Size": len(content),
-                 CONTENT_KEY: base64.b64encode(content).decode("ascii")})
-    _kind, attachable = company.write("Attachable", body, "create")
+    body = dict(meta, FileName=name, ContentType=ctype)
+    with company.lock:
+        _kind, attachable = company.write("Attachable", body, "create")   # the metadata as QuickBooks checks it
+        rec = company.data["Attachable"][attachable["Id"]]
+        rec.update({"Size": len(content), CONTENT_KEY: base64.b64encode(content).decode("ascii")})
+    attachable["Size"] = len(content)
     return {"AttachableResponse": [{"Attachable": attachable}]}
 
 

@@ -58,6 +58,8 @@ def test_object_where_a_value_belongs_and_the_reverse_are_refused(us_api):
 
 
 def test_fields_intuit_accepts_but_the_addon_does_not_send_yet_are_accepted(us_api):
+    # a class is looked up like any reference: it must exist in the company's Class list
+    assert us_api.create("Class", {"Name": "Retail"}).json["Class"]["Id"] == "1"
     body = invoice(ClassRef={"value": "1"}, DepartmentRef=None, GlobalTaxCalculation="TaxExcluded",
                    TxnTaxDetail={"TxnTaxCodeRef": {"value": "2"}, "TotalTax": 0, "TaxLine": []},
                    ExchangeRate=1, CurrencyRef={"value": "USD", "name": "United States Dollar"},
