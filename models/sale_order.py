@@ -53,12 +53,6 @@ class SaleOrder(models.Model):
         self._qbo_auto_push()
         return res
 
-    def _action_cancel(self):
-        res = super()._action_cancel()
-        # a quotation cancelled before it reached QuickBooks is not sent: it ends Not linked
-        self.filtered(lambda o: o.state == "cancel")._qbo_cancel_pending_jobs()
-        return res
-
     def write(self, vals):
         res = super().write(vals)
         if TRACKED_FIELDS & vals.keys():
@@ -80,6 +74,9 @@ class SaleOrder(models.Model):
             links = orders._qbo_links(company)
             pushed[company] = orders.filtered(lambda o: links.get(o.id) and links[o.id].qbo_id)
         res = super()._action_cancel()
+        # a quotation cancelled before it reached QuickBooks is not sent: it ends Not linked;
+        # one that has an estimate closes or deletes it, as the settings say
+        self.filtered(lambda o: o.state == "cancel")._qbo_cancel_pending_jobs()
         for company, orders in pushed.items():
             orders = orders.filtered(lambda o: o.state == "cancel")
             if orders and company.sudo().qbo_estimate_cancel != "keep":
