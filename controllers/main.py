@@ -28,14 +28,37 @@ class QboOAuthController(http.Controller):
         if not request.env.user.has_group("qbo_financial_hub.group_qbo_manager"):
             raise AccessError(request.env._("Only QuickBooks administrators can connect a company to QuickBooks."))
 
-    @http.route("/qbo/oauth/start", type="http", auth="user")
-    def qbo_oauth_start(self, company_id=None, **kwargs):
-        """Send the administrator to Intuit's consent page with a signed, single-use state."""
+    def _company(self, company_id):
+        self._check_manager()
+        company = request.env["res.company"].browse(int(company_id or request.env.company.id)).exists()
+        if not company or company not in request.env.user.company_ids:
+            raise AccessError(request.env._("You have no access to that company."))
+        return company
+
+    @http.route("/qbo/oauth/connect", type="http", auth="user", methods=["GET"])
+    def qbo_oauth_connect(self, company_id=None, **kwargs):
+        """The page the settings' Connect button opens: it changes nothing, and posts the start
+        of the connection with Odoo's CSRF token (a plain link cannot start it for someone)."""
         try:
-            self._check_manager()
-            company = request.env["res.company"].browse(int(company_id or request.env.company.id)).exists()
-            if not company or company not in request.env.user.company_ids:
-                raise AccessError(request.env._("You have no access to that company."))
+            company = self._company(company_id)
+        except (AccessError, ValueError) as exc:
+            return _page(request.env._("QuickBooks connection not started"), _message(exc), 403)
+        title = request.env._("Connect %(company)s to QuickBooks", company=company.name)
+        body = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title></head>"
+                f"<body style='font-family:sans-serif;max-width:40em;margin:4em auto'><h1>{escape(title)}</h1>"
+                f"<form method='post' action='/qbo/oauth/start'>"
+                f"<input type='hidden' name='csrf_token' value='{escape(request.csrf_token())}'/>"
+                f"<input type='hidden' name='company_id' value='{company.id}'/>"
+                f"<button type='submit'>{escape(request.env._('Continue to QuickBooks'))}</button></form>"
+                f"<script>document.forms[0].submit();</script></body></html>")
+        return request.make_response(body, headers=[("Content-Type", "text/html; charset=utf-8")])
+
+    @http.route("/qbo/oauth/start", type="http", auth="user", methods=["POST"], csrf=True)
+    def qbo_oauth_start(self, company_id=None, **kwargs):
+        """Send the administrator to Intuit's consent page with a signed, single-use state.
+        A POST carrying Odoo's CSRF token: another site cannot start it in the user's name."""
+        try:
+            company = self._company(company_id)
             url = company._qbo_auth().authorization_url(company._qbo_make_oauth_state())
         except (AccessError, UserError, QBOError, ValueError) as exc:
             return _page(request.env._("QuickBooks connection not started"), _message(exc), 403 if isinstance(exc, AccessError) else 400)

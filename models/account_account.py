@@ -5,7 +5,7 @@ class AccountAccount(models.Model):
     _inherit = "account.account"
 
     qbo_account_ref_id = fields.Many2one(
-        "qbo.reference", string="QuickBooks account", company_dependent=True,
+        "qbo.reference", check_company=True, string="QuickBooks account", company_dependent=True,
         domain="[('kind', '=', 'account'), ('company_id', '=', current_company_id)]",
         help="The QuickBooks Online account used when products carry this account.")
     qbo_line_product_id = fields.Many2one(

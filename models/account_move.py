@@ -111,7 +111,7 @@ class AccountMove(models.Model):
                              and m.company_id == company)
 
     def action_qbo_push(self):
-        self.env["qbo.job"]._qbo_check_user()
+        self._qbo_check_push_rights()
         messages, queued = [], 0
         for company, moves in self._qbo_moves_by_company():
             problems = company._qbo_mapping_problems(scope=("invoice",))
@@ -129,7 +129,7 @@ class AccountMove(models.Model):
 
     def action_qbo_unlink(self):
         """Forget the QuickBooks twin of these invoices; QuickBooks itself is left untouched."""
-        self.env["qbo.job"]._qbo_check_user()
+        self._qbo_check_push_rights()
         for company, moves in self._qbo_moves_by_company():
             moves._qbo_forget_links(company)
         return True

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class AccountPaymentTerm(models.Model):
@@ -6,6 +6,11 @@ class AccountPaymentTerm(models.Model):
 
     # Payment terms can be shared by companies, each connected to its own QBO realm.
     qbo_term_ref_id = fields.Many2one(
-        "qbo.reference", string="QuickBooks term", company_dependent=True,
+        "qbo.reference", check_company=True, string="QuickBooks term", company_dependent=True,
         domain="[('kind', '=', 'term'), ('company_id', '=', current_company_id)]",
         help="The QuickBooks Online term sent with invoices that use this payment term.")
+
+    @api.constrains("qbo_term_ref_id")
+    def _check_qbo_term_company(self):
+        """The QuickBooks term of the current company is one of that company's QuickBooks lists."""
+        self._check_company(["qbo_term_ref_id"])

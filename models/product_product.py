@@ -61,7 +61,7 @@ class ProductProduct(models.Model):
                 products._qbo_enqueue(company)
 
     def action_qbo_link(self):
-        self.env["qbo.job"]._qbo_check_user()
+        self._qbo_check_push_rights()
         self._qbo_enqueue(self.env.company)
         return self.env.company._qbo_notify(
             self.env._("QuickBooks"), self.env._("%(count)s product(s) queued for QuickBooks.", count=len(self)), "info")

@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools.safe_eval import safe_eval
 
 STATES = ("synced", "none", "queued", "error")
@@ -22,7 +23,7 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
     _name = "qbo.dashboard"
     _description = "QuickBooks Online Financial Hub dashboard"
 
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, default=lambda self: self.env.company)
 
     # --- connection -----------------------------------------------------------------------
     qbo_enabled = fields.Boolean(related="company_id.qbo_enabled")
@@ -71,6 +72,16 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
     customer_import_state = fields.Selection(related="customer_import_id.state", string="Customer import state")
     product_import_state = fields.Selection(related="product_import_id.state", string="Product import state")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # the dashboard shows the user's current company, never one the client names
+        return super().create([dict(vals, company_id=self.env.company.id) for vals in vals_list])
+
+    def write(self, vals):
+        if "company_id" in vals and any(dash.company_id.id != vals["company_id"] for dash in self):
+            raise AccessError(self.env._("The Financial Hub shows the current company only: switch company instead."))
+        return super().write(vals)
+
     def _compute_display_name(self):
         for dash in self:
             dash.display_name = self.env._("Financial Hub")
@@ -106,8 +117,9 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
 
     @api.depends("company_id")
     def _compute_counts(self):
-        Job = self.env["qbo.job"].sudo()
-        Import = self.env["qbo.import"].sudo()
+        # with the user's own rights: the record rules keep every figure inside the user's companies
+        Job = self.env["qbo.job"]
+        Import = self.env["qbo.import"]
         for dash in self:
             company = dash.company_id or self.env.company
             env_self = self.with_company(company)

@@ -15,11 +15,12 @@ import time
 import psycopg2
 
 from odoo import SUPERUSER_ID, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
 from ..qbo import QBOError, in_list, select
 from .qbo_sync_mixin import link_state
+from .qbo_walls import within_company
 
 _logger = logging.getLogger(__name__)
 
@@ -124,8 +125,8 @@ class QboImport(models.Model):
     @api.model
     def _qbo_start(self, kind, company=None):
         """Queue an import of `kind` for `company` (one at a time per kind) and wake its cron."""
-        self.env["qbo.job"]._qbo_check_user()
         company = company or self.env.company
+        self._qbo_check_importer(company)
         if not company.qbo_enabled or company.qbo_state != "connected":
             raise UserError(self.env._("%(company)s is not connected to QuickBooks Online.", company=company.name))
         running = self.sudo().search([("company_id", "=", company.id), ("kind", "=", kind),
@@ -135,6 +136,16 @@ class QboImport(models.Model):
         imp = self.sudo().create({"company_id": company.id, "kind": kind, "user_id": self.env.uid})
         self.env.ref("qbo_financial_hub.ir_cron_qbo_import")._trigger()
         return imp
+
+    @api.model
+    def _qbo_check_importer(self, company):
+        """Imports are for QuickBooks administrators, into a company they work in."""
+        if self.env.su:
+            return
+        if not self.env.user.has_group("qbo_financial_hub.group_qbo_manager"):
+            raise AccessError(self.env._("Only QuickBooks administrators can import from QuickBooks."))
+        if company not in self.env.companies:
+            raise AccessError(self.env._("You can import only into a company you are working in."))
 
     @api.model
     def action_import_customers(self):
@@ -150,11 +161,15 @@ class QboImport(models.Model):
                 "view_mode": "form", "target": "current", "name": self.name}
 
     def action_resume(self):
+        for imp in self:
+            self._qbo_check_importer(imp.company_id)
         self.filtered(lambda i: i.state in ("error", "cancelled")).write({"state": "queued", "error_message": False})
         self.env.ref("qbo_financial_hub.ir_cron_qbo_import")._trigger()
         return True
 
     def action_cancel(self):
+        for imp in self:
+            self._qbo_check_importer(imp.company_id)
         self.filtered(lambda i: i.state in ("queued", "running")).write({"state": "cancelled"})
         return True
 
@@ -231,6 +246,7 @@ class QboImport(models.Model):
         rows = client.query(sql).get(entity, [])
         counts = {"created": 0, "linked": 0, "updated": 0, "skipped": 0}
         reasons = []
+        rows = self._qbo_skip_foreign(rows, counts, reasons)
         if self.kind == "customer":
             self._qbo_import_customers(client, rows, counts, reasons)
         else:
@@ -252,6 +268,27 @@ class QboImport(models.Model):
         self.write(vals)
         return len(rows) < self.page_size
 
+    def _qbo_skip_foreign(self, rows, counts, reasons):
+        """Rows whose linked Odoo record this company may no longer hold (it moved to another
+        company) are skipped: an import never writes into another company's record."""
+        model = "res.partner" if self.kind == "customer" else "product.product"
+        linked = self._qbo_linked(model, [r["Id"] for r in rows], held_only=False)
+        if not linked:
+            return rows
+        records = self.env[model].browse([r.id for r in linked.values()])
+        foreign = records - self._qbo_held(records)
+        if not foreign:
+            return rows
+        kept = []
+        for row in rows:
+            if row["Id"] in linked and linked[row["Id"]] in foreign:
+                counts["skipped"] += 1
+                reasons.append(self.env._("QuickBooks Id %(id)s: its linked Odoo record belongs to another company.",
+                                          id=row["Id"]))
+            else:
+                kept.append(row)
+        return kept
+
     def _qbo_notify_end(self):
         self.ensure_one()
         if self.state == "done":
@@ -267,15 +304,31 @@ class QboImport(models.Model):
     # ==================================================================================
     # links
     # ==================================================================================
-    def _qbo_linked(self, model, qbo_ids):
-        """{qbo_id: record} of records already linked to these QBO ids in this company. The
-        link of a record deleted behind the ORM's back is removed: it holds nothing."""
+    def _qbo_linked(self, model, qbo_ids, held_only=True):
+        """{qbo_id: record} of records already linked to these QBO ids in this company (only
+        those the company may hold, unless `held_only` is False). The link of a record deleted
+        behind the ORM's back is removed: it holds nothing."""
         links = self.env["qbo.link"].sudo().search([
             ("company_id", "=", self.company_id.id), ("res_model", "=", model), ("qbo_id", "in", list(qbo_ids))])
         records = self.env[model].with_context(active_test=False).browse(links.mapped("res_id")).exists()
         existing = set(records.ids)
         links.filtered(lambda link: link.res_id not in existing).unlink()
+        if held_only:  # a record moved to another company keeps its link, and is left alone
+            existing = set(self._qbo_held(records).ids)
         return {link.qbo_id: self.env[model].browse(link.res_id) for link in links if link.res_id in existing}
+
+    def _qbo_held(self, records):
+        """The part of `records` this import may match, update and link: what its company may
+        hold (the multi-company rules) and what the user who started it may see in it."""
+        records = within_company(records, self.company_id)
+        user = self.user_id
+        if records and user and self.company_id not in user.company_ids:
+            return records.browse()
+        if records and user and not user._is_superuser():
+            visible = records.with_user(user).with_context(
+                allowed_company_ids=[self.company_id.id], active_test=False)._filtered_access("read")
+            records = records.browse([rid for rid in records.ids if rid in set(visible.ids)])
+        return records
 
     def _qbo_link_all(self, model, pairs, counts=None, reasons=None):
         """Create or update the links of (record, qbo row) pairs, state synced. A row whose
@@ -397,10 +450,12 @@ class QboImport(models.Model):
                                                           AND l.res_id = p.id AND l.qbo_id IS NOT NULL)
              ORDER BY p.is_company DESC, p.id
         """, [list(wanted), self.company_id.id])
+        candidates = self.env.cr.fetchall()
+        held = set(self._qbo_held(self.env["res.partner"].browse([pid for pid, _v in candidates])).ids)
         found, used = {}, set()
-        for pid, value in self.env.cr.fetchall():
+        for pid, value in candidates:
             qbo_id = wanted.get(value)
-            if qbo_id and qbo_id not in found and pid not in used:  # one partner for one QBO row
+            if qbo_id and qbo_id not in found and pid not in used and pid in held:  # one partner for one QBO row
                 found[qbo_id] = self.env["res.partner"].browse(pid)
                 used.add(pid)
         return found
@@ -449,7 +504,8 @@ class QboImport(models.Model):
             else:
                 to_create.append((vals, row, counted))
         if to_create:
-            created = Partner.with_company(company).create([vals for vals, _row, _c in to_create])
+            created = Partner.with_company(company).create([dict(vals, company_id=company.id)
+                                                             for vals, _row, _c in to_create])
             for partner, (vals, row, counted) in zip(created, to_create):
                 pairs.append((partner, row))
                 if counted:
@@ -480,7 +536,8 @@ class QboImport(models.Model):
             if existing:
                 existing[:1].write(vals)
             else:
-                Partner.create(dict(vals, parent_id=partner.id, type="delivery", name=self.env._("Shipping address")))
+                Partner.create(dict(vals, parent_id=partner.id, company_id=partner.company_id.id, type="delivery",
+                                    name=self.env._("Shipping address")))
 
     def _qbo_import_sub_customers(self, Partner, rows, parents, terms, counts, reasons):
         company = self.company_id
@@ -514,7 +571,7 @@ class QboImport(models.Model):
                         partner.write(changed)
                     counts["linked"] += 1
                 else:
-                    partner = Partner.create(dict(vals, parent_id=parent.id))
+                    partner = Partner.create(dict(vals, parent_id=parent.id, company_id=parent.company_id.id))
                     counts["created"] += 1
             pairs.append((partner, row))
         if pairs:
@@ -561,7 +618,7 @@ class QboImport(models.Model):
         if unlinked:
             if by_sku:
                 skus = [_text(r.get("Sku")) for r in unlinked if _text(r.get("Sku"))]
-                products = Product.search([("default_code", "in", skus)]) if skus else Product
+                products = self._qbo_held(Product.search([("default_code", "in", skus)])) if skus else Product
                 index = {}
                 for product in products:
                     index.setdefault(product.default_code, product)
@@ -572,7 +629,7 @@ class QboImport(models.Model):
                         taken.add(product.id)
             else:
                 names = [_text(r.get("Name")) for r in unlinked]
-                products = Product.search([("name", "in", names)])
+                products = self._qbo_held(Product.search([("name", "in", names)]))
                 index = {}
                 for product in products:
                     index.setdefault((product.name or "").lower(), product)
@@ -594,7 +651,7 @@ class QboImport(models.Model):
             else:
                 to_create.append((vals, row))
         if to_create:
-            created = Product.create([vals for vals, _row in to_create])
+            created = Product.create([dict(vals, company_id=company.id) for vals, _row in to_create])
             counts["created"] += len(created)
             pairs += list(zip(created, [row for _vals, row in to_create]))
         self._qbo_link_all("product.product", pairs, counts, reasons)

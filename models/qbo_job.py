@@ -38,6 +38,7 @@ from odoo.tools.sql import create_index
 from ..qbo import BATCH_SIZE, AuthenticationError, DuplicateNameError, QBOError, RevokedError, StaleObjectError
 from .qbo_drain import Chunk, Lane, send_batches, send_singles
 from .qbo_sync_mixin import QboPayloadError, in_queries, link_state
+from .qbo_walls import within_company
 
 _logger = logging.getLogger(__name__)
 
@@ -180,7 +181,10 @@ class QboJob(models.Model):
     def _qbo_create_jobs(self, company, res_model, ids, kind, operation="push", level=0, levels=None,
                          mark_queued=True):
         """Insert one pending job per record (coalescing with a pending one) and mark the
-        records' links queued, in two statements whatever the number of records."""
+        records' links queued, in two statements whatever the number of records. Records the
+        company may not hold (its multi-company rules hide them) are never queued for it."""
+        if ids and res_model in self.env:
+            ids = within_company(self.env[res_model].browse(ids), company).ids
         if not ids:
             return
         cr = self.env.cr
@@ -333,6 +337,8 @@ class QboJob(models.Model):
                 RETURNING j.id
             """, {"c": company_id, "limit": limit})
             ids = [r[0] for r in cr.fetchall()]
+        # called by the drain (qbo_drain.py) on the cursor it opened for this chunk, Odoo's cron
+        # pattern: the claim is visible to every other worker at once
         cr.commit()
         self.invalidate_model()
         return self.browse(sorted(ids))
@@ -498,7 +504,14 @@ class QboJob(models.Model):
             records = self.env[res_model].with_company(company).browse(jobs.mapped("res_id")).exists()
             existing = set(records.ids)
             links = records._qbo_links(company)
+            # the engine runs as superuser: the company's own walls say what it may push
+            foreign = set((records - within_company(records, company)).ids)
             for job in jobs:
+                if job.res_id in foreign:
+                    outcome[job.id] = {"state": "error", "code": "company", "message": self.env._(
+                        "This record belongs to another company: it is not pushed to the QuickBooks of %(company)s.",
+                        company=company.name)}
+                    continue
                 if job.res_id not in existing:
                     if job.operation in ("void", "delete") and job.qbo_id:
                         orphans[job.id] = (None, job.operation, None)  # the twin of a deleted record

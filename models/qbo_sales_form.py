@@ -4,6 +4,7 @@ from odoo import models
 
 from .qbo_naming import DOC_NUMBER_MAX, TemplateError
 from .qbo_sync_mixin import QboPayloadError, in_queries
+from .qbo_walls import within_company
 
 UNIT_PRICE_DIGITS = 5
 
@@ -159,9 +160,14 @@ class QboSalesForm(models.AbstractModel):
         """Refs of `records` in QBO; queues the missing ones and defers, or fails if they failed."""
         links = records._qbo_links(company)
         refs, waiting, failed = {}, [], []
+        held = within_company(records, company)
         for record in records:
             link = links.get(record.id)
-            if link and link.qbo_id:
+            if record not in held:
+                failed.append(self.env._("%(label)s %(name)s belongs to another company: it is not pushed to the "
+                                         "QuickBooks of %(company)s.", label=label, name=record.display_name,
+                                         company=company.name))
+            elif link and link.qbo_id:
                 refs[record.id] = link.qbo_id
             elif link and link.state == "error":
                 failed.append(self.env._("%(label)s %(name)s could not be pushed to QuickBooks: %(e)s",

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..qbo import in_list
+from .qbo_walls import within_company
 
 QUERY_KEYS = 30  # values in one IN (...) of a lookup query
 
@@ -178,16 +179,22 @@ class QboSyncMixin(models.AbstractModel):
         """Dependency level of this record's job: lower levels are pushed first."""
         return self._qbo_level
 
+    def _qbo_check_push_rights(self):
+        """Pushing, linking and unlinking are for QuickBooks users, on records they may read."""
+        self.env["qbo.job"]._qbo_check_user()
+        self.check_access("read")
+
     def action_qbo_push(self):
         """Queue these records for QuickBooks and return at once (the cron pushes them)."""
-        self.env["qbo.job"]._qbo_check_user()
+        self._qbo_check_push_rights()
         company = self.env.company
         problems = company._qbo_mapping_problems(scope=(self._qbo_kind,))
-        records = self._qbo_filter_pushable(company)
+        records = within_company(self._qbo_filter_pushable(company), company)
         records._qbo_enqueue(company)
         message = self.env._("%(count)s record(s) queued for QuickBooks.", count=len(records))
         if len(records) < len(self):
-            message += " " + self.env._("%(count)s skipped (not in the Financial Hub).", count=len(self) - len(records))
+            message += " " + self.env._("%(count)s skipped (not in the Financial Hub, or of another company).",
+                                        count=len(self) - len(records))
         if problems:
             message += "\n" + "\n".join(problems)
         return company._qbo_notify(self.env._("QuickBooks"), message, "warning" if problems else "info")

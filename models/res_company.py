@@ -31,6 +31,11 @@ TOKEN_FIELDS = [
     "qbo_access_token", "qbo_refresh_token",
     "qbo_access_token_expires_at", "qbo_refresh_token_expires_at",
 ]
+QBO_REFERENCE_FIELDS = (
+    "qbo_tax_default_id", "qbo_tax_zero_id", "qbo_tax_exempt_id", "qbo_product_tax_default_id",
+    "qbo_product_tax_zero_id", "qbo_income_account_id", "qbo_expense_account_id", "qbo_asset_account_id",
+    "qbo_receivable_account_id",
+)
 OAUTH_STATE_SCOPE = "qbo_financial_hub.oauth_state"
 OAUTH_STATE_MAX_AGE = 15 * 60
 # An access token this close to expiry is refreshed before use rather than after a 401.
@@ -89,29 +94,34 @@ class ResCompany(models.Model):
 
     # --- mapping ----------------------------------------------------------------------
     qbo_tax_default_id = fields.Many2one(
-        "qbo.reference", string="Customer tax: default", domain="[('kind', '=', 'taxcode')]")
+        "qbo.reference", check_company=True, string="Customer tax: default", domain="[('kind', '=', 'taxcode')]")
     qbo_tax_zero_id = fields.Many2one(
-        "qbo.reference", string="Customer tax: zero-rated", domain="[('kind', '=', 'taxcode')]")
+        "qbo.reference", check_company=True, string="Customer tax: zero-rated", domain="[('kind', '=', 'taxcode')]")
     qbo_tax_exempt_id = fields.Many2one(
-        "qbo.reference", string="Customer tax: tax-exempt", domain="[('kind', '=', 'taxcode')]")
+        "qbo.reference", check_company=True, string="Customer tax: tax-exempt", domain="[('kind', '=', 'taxcode')]")
     qbo_product_tax_default_id = fields.Many2one(
-        "qbo.reference", string="Product tax: default", domain="[('kind', '=', 'taxcode')]")
+        "qbo.reference", check_company=True, string="Product tax: default", domain="[('kind', '=', 'taxcode')]")
     qbo_product_tax_zero_id = fields.Many2one(
-        "qbo.reference", string="Product tax: zero-rated", domain="[('kind', '=', 'taxcode')]")
+        "qbo.reference", check_company=True, string="Product tax: zero-rated", domain="[('kind', '=', 'taxcode')]")
     qbo_income_account_id = fields.Many2one(
-        "qbo.reference", string="Default income account", domain="[('kind', '=', 'account')]")
+        "qbo.reference", check_company=True, string="Default income account", domain="[('kind', '=', 'account')]")
     qbo_expense_account_id = fields.Many2one(
-        "qbo.reference", string="Default expense account", domain="[('kind', '=', 'account')]")
+        "qbo.reference", check_company=True, string="Default expense account", domain="[('kind', '=', 'account')]")
     qbo_asset_account_id = fields.Many2one(
-        "qbo.reference", string="Default inventory asset account", domain="[('kind', '=', 'account')]")
+        "qbo.reference", check_company=True, string="Default inventory asset account", domain="[('kind', '=', 'account')]")
     qbo_receivable_account_id = fields.Many2one(
-        "qbo.reference", string="Receivable account", domain="[('kind', '=', 'account')]")
+        "qbo.reference", check_company=True, string="Receivable account", domain="[('kind', '=', 'account')]")
     qbo_line_product_id = fields.Many2one(
         "product.product", string="Lines without a product",
         help="The product (a service) whose QuickBooks item carries invoice and quotation lines that have no "
              "product, such as free-text lines, cash rounding and early-payment discounts. An income account "
              "can name another one (field 'QuickBooks item for lines without a product' on the account).")
     qbo_mapping_problems = fields.Text(compute="_compute_qbo_mapping_problems")
+
+    @api.constrains(*QBO_REFERENCE_FIELDS)
+    def _check_qbo_references_company(self):
+        """A company maps only to its own QuickBooks lists (res.company is not _check_company_auto)."""
+        self._check_company(list(QBO_REFERENCE_FIELDS))
 
     # ==================================================================================
     # URLs
@@ -219,16 +229,20 @@ class ResCompany(models.Model):
         try:
             with self.env.registry.cursor() as cr:
                 cr.execute("SET LOCAL lock_timeout = '15s'")
-                token = self.with_env(self.env(cr=cr))._qbo_refresh_locked(failed_token)
+                token = self.with_env(self.env(cr=cr))._qbo_refresh_locked(failed_token, commit=True)
         except psycopg2.errors.LockNotAvailable:
-            # Only our own transaction can hold the row that long (it wrote the company):
-            # refresh inside it; the lock it holds still serialises the other workers.
-            _logger.info("QuickBooks token refresh runs in the caller's transaction (row busy).")
-            token = self._qbo_refresh_locked(failed_token)
+            # Only our own transaction can hold the row that long (it wrote the company in this
+            # request): refresh inside it, and leave its commit or rollback to its owner. The lock
+            # it holds still serialises the other workers, and should it roll back, the previous
+            # refresh token stays valid for a day, so the next refresh succeeds all the same.
+            _logger.info("QuickBooks token refresh runs in the caller's transaction (row busy), uncommitted.")
+            token = self._qbo_refresh_locked(failed_token, commit=False)
         self.invalidate_recordset(TOKEN_FIELDS + ["qbo_state", "qbo_state_message"])
         return token
 
-    def _qbo_refresh_locked(self, failed_token):
+    def _qbo_refresh_locked(self, failed_token, commit):
+        """Refresh under the company row's lock; `commit` only when `self.env.cr` is a cursor
+        opened for this refresh alone."""
         cr = self.env.cr
         cr.execute("""SELECT qbo_access_token, qbo_refresh_token, qbo_access_token_expires_at
                         FROM res_company WHERE id = %s FOR UPDATE""", [self.id])
@@ -241,7 +255,8 @@ class ResCompany(models.Model):
         if not refresh:
             company.write({"qbo_state": "reconnect",
                            "qbo_state_message": self.env._("No refresh token is stored: connect to QuickBooks again.")})
-            cr.commit()
+            if commit:
+                cr.commit()
             raise RevokedError(message="No refresh token", detail="Connect to QuickBooks again.")
         try:
             tokens = self._qbo_auth().refresh(refresh)
@@ -249,10 +264,12 @@ class ResCompany(models.Model):
             company.write({"qbo_state": "reconnect", "qbo_state_message": self.env._(
                 "QuickBooks refused the stored refresh token (%(reason)s). The queue is paused and "
                 "nothing is lost: connect to QuickBooks again.", reason=exc.user_message())})
-            cr.commit()
+            if commit:
+                cr.commit()
             raise
         company.write(self._qbo_token_values(tokens))
-        cr.commit()
+        if commit:
+            cr.commit()  # our own cursor: the rotated refresh token survives whatever the caller does
         return tokens.access_token
 
     def _qbo_client(self, **kwargs):

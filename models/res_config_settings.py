@@ -44,7 +44,7 @@ class ResConfigSettings(models.TransientModel):
         self.ensure_one()
         self.execute()  # save what was typed (client id, environment) before leaving the page
         return {"type": "ir.actions.act_url", "target": "self",
-                "url": f"/qbo/oauth/start?company_id={self.company_id.id}"}
+                "url": f"/qbo/oauth/connect?company_id={self.company_id.id}"}
 
     def action_qbo_test_connection(self):
         self.execute()

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from .qbo_names import clean_name, held_name, suffixed_name
 from .qbo_sync_mixin import QboPayloadError, in_queries
@@ -11,6 +12,8 @@ TRACKED_FIELDS = frozenset({
     "is_company", "company_name", "active",
 })
 
+HUB_FIELDS = frozenset({"qbo_hub", "qbo_tax_treatment"})
+
 
 class ResPartner(models.Model):
     _name = "res.partner"
@@ -22,7 +25,7 @@ class ResPartner(models.Model):
     _qbo_button_invisible = "qbo_state == 'none' or not id or not qbo_can_sync"
 
     qbo_hub = fields.Selection(
-        [("inactive", "Inactive"), ("active", "Active")], string="Financial Hub", company_dependent=True,
+        [("inactive", "Inactive"), ("active", "Active")], string="Financial Hub", company_dependent=True, copy=False,
         help="Active: this customer lives in QuickBooks Online too. Saving pushes it, and later edits of "
              "its name, reference, contact, addresses, tax id, terms and tax treatment follow it. "
              "Nothing flows back from QuickBooks except through an explicit import.")
@@ -49,8 +52,23 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------------------
     # triggers
     # ------------------------------------------------------------------------------
+    def _qbo_check_hub_change(self, vals_list):
+        """The Financial Hub toggle (and the tax treatment sent with it) decides what is created
+        in QuickBooks: only QuickBooks users set it, whatever the path (form, RPC, CSV import)."""
+        if self.env.su or self.env.user.has_group("qbo_financial_hub.group_qbo_user"):
+            return
+        for vals in vals_list:
+            for fname in HUB_FIELDS & vals.keys():
+                new = vals[fname] or False
+                current = {p[fname] or False for p in self} if self else {False}
+                if current != {new}:
+                    raise AccessError(self.env._(
+                        "Only QuickBooks users can change '%(field)s': ask a QuickBooks user or administrator.",
+                        field=self._fields[fname].string))
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._qbo_check_hub_change(vals_list)
         partners = super().create(vals_list)
         active = partners.filtered(lambda p: p.qbo_hub == "active")
         if active:
@@ -58,6 +76,7 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        self._qbo_check_hub_change([vals])
         res = super().write(vals)
         if self.env.context.get("qbo_no_enqueue"):
             return res
@@ -88,7 +107,7 @@ class ResPartner(models.Model):
 
     def action_qbo_link(self):
         """Bulk "Link to QuickBooks": switch the Financial Hub to Active and queue them all."""
-        self.env["qbo.job"]._qbo_check_user()
+        self._qbo_check_push_rights()
         partners = self.filtered(lambda p: p._qbo_is_customer_shape())
         partners.filtered(lambda p: p.qbo_hub != "active").with_context(qbo_no_enqueue=True).write({"qbo_hub": "active"})
         partners._qbo_enqueue(self.env.company)
