@@ -1,9 +1,10 @@
 """Shared set-up for the Odoo suite: one local QuickBooks Online simulator per test process,
 reset before every test, and helpers that connect an Odoo company to one of its realms."""
+import re
 import threading
 from datetime import datetime, timedelta
 
-from odoo.tests import TransactionCase
+from odoo.tests import HttpCase, TransactionCase
 
 from ..simulator import CA_REALM, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, US_REALM, Simulator
 
@@ -56,6 +57,18 @@ class QboCommonMixin:
         return company
 
 
+    def qbo_oauth_start(self, company_id):
+        """What the settings' Connect button does in an HttpCase: open /qbo/oauth/connect, which
+        posts the start with Odoo's CSRF token. Returns (connect page answer, start answer)."""
+        page = self.url_open(f"/qbo/oauth/connect?company_id={company_id}", allow_redirects=False)
+        token = re.search(r"name='csrf_token' value='([^']+)'", page.text)
+        if not token:
+            return page, None
+        start = self.url_open("/qbo/oauth/start", data={"csrf_token": token.group(1), "company_id": company_id},
+                              allow_redirects=False)
+        return page, start
+
+
 class QboTransactionCase(QboCommonMixin, TransactionCase):
 
     @classmethod
@@ -66,6 +79,19 @@ class QboTransactionCase(QboCommonMixin, TransactionCase):
         # worker does; in test mode they are savepoints of the test's transaction.
         cls.registry.enter_test_mode(cls.cr)
         cls.addClassCleanup(cls.registry.leave_test_mode)
+
+    def setUp(self):
+        super().setUp()
+        self._qbo_reset_simulator()
+
+
+class QboHttpCase(QboCommonMixin, HttpCase):
+    """Odoo's HTTP server and the simulator, reset before every test."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._qbo_setup_simulator()
 
     def setUp(self):
         super().setUp()

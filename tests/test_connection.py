@@ -9,11 +9,11 @@ import requests
 from odoo import api
 from odoo.exceptions import AccessError
 from odoo.modules.neutralize import get_neutralization_queries
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
 from ..qbo import RevokedError
 from ..simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from .common import QboCommonMixin, QboTransactionCase
+from .common import QboHttpCase, QboTransactionCase
 
 
 class _FormParser(HTMLParser):
@@ -36,16 +36,10 @@ class _FormParser(HTMLParser):
 
 
 @tagged("post_install", "-at_install")
-class TestOAuthFlow(QboCommonMixin, HttpCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._qbo_setup_simulator()
+class TestOAuthFlow(QboHttpCase):
 
     def setUp(self):
         super().setUp()
-        self._qbo_reset_simulator()
         self.company = self.env.company
         self.qbo_configure(self.company, connect=False)
         self.redirect_uri = self.company._qbo_redirect_uri()
@@ -54,7 +48,7 @@ class TestOAuthFlow(QboCommonMixin, HttpCase):
     def _consent(self, realm):
         """Start the flow in Odoo, approve it on the simulator's page; return the callback URL."""
         self.authenticate("admin", "admin")
-        start = self.url_open(f"/qbo/oauth/start?company_id={self.company.id}", allow_redirects=False)
+        _page, start = self.qbo_oauth_start(self.company.id)
         self.assertEqual(start.status_code, 303, start.text[:500])
         authorize_url = start.headers["Location"]
         self.assertTrue(authorize_url.startswith(self.sim.url), authorize_url)
@@ -92,6 +86,25 @@ class TestOAuthFlow(QboCommonMixin, HttpCase):
         # the stored token really works against QBO
         self.assertEqual(company._qbo_client().company_info()["Country"], "US")
 
+    def test_start_is_a_post_with_csrf(self):
+        """A link or a form of another site cannot start a connection in an administrator's name."""
+        self.authenticate("admin", "admin")
+        answer = self.url_open(f"/qbo/oauth/start?company_id={self.company.id}", allow_redirects=False)
+        self.assertEqual(answer.status_code, 405, "a GET changes nothing")
+        answer = self.url_open("/qbo/oauth/start", data={"company_id": self.company.id}, allow_redirects=False)
+        self.assertEqual(answer.status_code, 400, "a POST without Odoo's CSRF token is refused")
+        answer = self.url_open("/qbo/oauth/start", data={"company_id": self.company.id, "csrf_token": "forged"},
+                               allow_redirects=False)
+        self.assertEqual(answer.status_code, 400)
+        self.company.invalidate_recordset()
+        self.assertFalse(self.company.sudo().qbo_oauth_nonce, "no state was issued")
+        page, start = self.qbo_oauth_start(self.company.id)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("method='post'", page.text)
+        self.assertEqual(start.status_code, 303)
+        self.company.invalidate_recordset()
+        self.assertTrue(self.company.sudo().qbo_oauth_nonce)
+
     def test_tampered_state_refused(self):
         callback = self._consent(self.US_REALM)
         parsed = urlparse(callback)
@@ -124,9 +137,10 @@ class TestOAuthFlow(QboCommonMixin, HttpCase):
     def test_user_without_rights_refused(self):
         new_test_user(self.env, login="qbo_plain", password="qbo_plain_pw1", groups="base.group_user")
         self.authenticate("qbo_plain", "qbo_plain_pw1")
-        answer = self.url_open(f"/qbo/oauth/start?company_id={self.company.id}", allow_redirects=False)
-        self.assertEqual(answer.status_code, 403)
-        self.assertIn("Only QuickBooks administrators", answer.text)
+        page, start = self.qbo_oauth_start(self.company.id)
+        self.assertEqual(page.status_code, 403)
+        self.assertIn("Only QuickBooks administrators", page.text)
+        self.assertIsNone(start)
         answer = self.url_open("/qbo/oauth/callback?code=x&state=y&realmId=1", allow_redirects=False)
         self.assertEqual(answer.status_code, 403)
 

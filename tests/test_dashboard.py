@@ -1,3 +1,4 @@
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .test_sync_customers import QboSyncCase
@@ -6,10 +7,11 @@ from .test_sync_customers import QboSyncCase
 @tagged("post_install", "-at_install")
 class TestDashboard(QboSyncCase):
 
-    def dashboard(self):
-        action = self.env["qbo.dashboard"].with_user(self.user).action_open_dashboard()
+    def dashboard(self, user=None):
+        user = user or self.user
+        action = self.env["qbo.dashboard"].with_user(user).action_open_dashboard()
         self.assertEqual(action["res_model"], "qbo.dashboard")
-        return self.env["qbo.dashboard"].with_user(self.user).browse(action["res_id"])
+        return self.env["qbo.dashboard"].with_user(user).browse(action["res_id"])
 
     def test_counts_and_lists(self):
         synced = self.Partner.create({"name": "Dash Synced", "is_company": True, "qbo_hub": "active"})
@@ -73,7 +75,9 @@ class TestDashboard(QboSyncCase):
         self.assertTrue(dash.needs_reconnect)
         self.assertEqual(dash.action_reconnect()["res_model"], "res.config.settings")
         self.company.qbo_state = "connected"
-        action = self.dashboard().action_import_customers()
+        with self.assertRaisesRegex(AccessError, "Only QuickBooks administrators"):
+            self.dashboard().action_import_customers()
+        action = self.dashboard(self.manager).action_import_customers()
         self.assertEqual(action["res_model"], "qbo.import")
         imp = self.env["qbo.import"].browse(action["res_id"])
         self.assertEqual((imp.kind, imp.state), ("customer", "queued"))
@@ -83,5 +87,5 @@ class TestDashboard(QboSyncCase):
         self.assertEqual(dash.customer_import_id, imp)
         self.assertEqual(dash.customer_import_progress, 100.0)
         self.assertGreaterEqual(dash.customer_synced, 3)
-        action = self.dashboard().action_import_products()
+        action = self.dashboard(self.manager).action_import_products()
         self.assertEqual(self.env["qbo.import"].browse(action["res_id"]).kind, "product")

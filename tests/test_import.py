@@ -9,7 +9,7 @@ from .test_sync_customers import QboSyncCase
 class QboImportCase(QboSyncCase):
 
     def run_import(self, kind, max_pages=None, page_size=None):
-        imp = self.env["qbo.import"].with_user(self.user)._qbo_start(kind, self.company)
+        imp = self.env["qbo.import"].with_user(self.manager)._qbo_start(kind, self.company)
         if page_size:
             imp.page_size = page_size
         self.env.flush_all()  # the import reads and writes through cursors of its own
@@ -176,7 +176,7 @@ class TestImport(QboImportCase):
         self.assertEqual(self.env["res.partner"].search_count([("name", "=like", "Bulk Customer %")]), 300)
 
     def test_cron_runs_queued_imports(self):
-        imp = self.env["qbo.import"].with_user(self.user)._qbo_start("customer", self.company)
+        imp = self.env["qbo.import"].with_user(self.manager)._qbo_start("customer", self.company)
         self.assertEqual(imp, self.env["qbo.import"]._qbo_start("customer", self.company), "one at a time")
         self.env.flush_all()
         self.env["qbo.import"]._cron_process()

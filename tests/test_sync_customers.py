@@ -28,6 +28,7 @@ class QboSyncCase(QboTransactionCase):
                             "qbo_sync_products": True})
         self.user = new_test_user(self.env, login="qbo_hub_user", groups="base.group_user,base.group_partner_manager,qbo_financial_hub.group_qbo_user,account.group_account_invoice")
         self.Partner = self.env["res.partner"].with_user(self.user)
+        self.manager = new_test_user(self.env, login="qbo_hub_manager", groups="base.group_user,base.group_partner_manager,qbo_financial_hub.group_qbo_manager,account.group_account_invoice")
 
     def drain(self, **client_options):
         options = {"max_retries": 2, "sleep": lambda seconds: None}

@@ -122,7 +122,7 @@ class TestTours(QboTourCase):
         self.sim.register_app(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, [redirect_uri])
         # what the Settings button does: /qbo/oauth/start, then the consent page on the simulator
         self.authenticate("admin", "admin")
-        start = self.url_open(f"/qbo/oauth/start?company_id={self.company.id}", allow_redirects=False)
+        _page, start = self.qbo_oauth_start(self.company.id)
         authorize_url = start.headers["Location"]
         page = requests.get(authorize_url, timeout=10)
         form = _FormParser()
