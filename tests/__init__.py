@@ -19,3 +19,5 @@ from . import test_tours_ux
 from . import test_classes
 from . import test_attachments
 from . import test_i18n
+from . import test_company_scoping
+from . import test_security
