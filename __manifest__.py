@@ -22,6 +22,7 @@
         "views/product_views.xml",
         "views/qbo_job_views.xml",
         "views/qbo_menus.xml",
+        "views/qbo_company_settings_views.xml",
         "data/ir_cron_import_data.xml",
         "views/qbo_import_views.xml",
         "views/res_config_settings_naming_views.xml",

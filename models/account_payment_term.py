@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .qbo_rights import qbo_admin_write
+
 
 class AccountPaymentTerm(models.Model):
     _inherit = "account.payment.term"
@@ -14,3 +16,8 @@ class AccountPaymentTerm(models.Model):
     def _check_qbo_term_company(self):
         """The QuickBooks term of the current company is one of that company's QuickBooks lists."""
         self._check_company(["qbo_term_ref_id"])
+
+    def write(self, vals):
+        # the QuickBooks side of the mapping is the QuickBooks administrator's to set
+        done = qbo_admin_write(self, vals, {"qbo_term_ref_id"}, lambda records, v: super(AccountPaymentTerm, records).write(v))
+        return super().write(vals) if done is None else done

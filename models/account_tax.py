@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .qbo_rights import qbo_admin_write
+
 # Two rates are the same when they agree to this many decimals of a percent.
 RATE_DIGITS = 4
 
@@ -72,3 +74,8 @@ class AccountTax(models.Model):
         return Ref, self.env._("QuickBooks takes one tax code per line, and no QuickBooks code combines %(c)s "
                                "(for %(t)s): create one in QuickBooks and press Refresh lists, or map the "
                                "group to a code.", c=", ".join(codes.mapped("name")), t=", ".join(self.mapped("name")))
+
+    def write(self, vals):
+        # the QuickBooks side of the mapping is the QuickBooks administrator's to set
+        done = qbo_admin_write(self, vals, {"qbo_tax_code_ref_id"}, lambda records, v: super(AccountTax, records).write(v))
+        return super().write(vals) if done is None else done

@@ -473,6 +473,7 @@ class QboImport(models.Model):
         if missing:
             answer = client.query(select("Customer", where=f"Id IN {in_list(sorted(missing))}", max_results=1000))
             extra = [r for r in answer.get("Customer", []) if not (r.get("Job") and r.get("ParentRef"))]
+            extra = self._qbo_skip_foreign(extra, {"skipped": 0}, [])  # counted on their own page
         pairs = self._qbo_import_top_customers(Partner, extra + tops, terms, counts, skip_count=len(extra),
                                                reasons=reasons)
         parents = self._qbo_linked("res.partner", parent_ids)

@@ -38,7 +38,7 @@ from odoo.tools.sql import create_index
 from ..qbo import BATCH_SIZE, AuthenticationError, DuplicateNameError, QBOError, RevokedError, StaleObjectError
 from .qbo_drain import Chunk, Lane, send_batches, send_singles
 from .qbo_sync_mixin import QboPayloadError, in_queries, link_state
-from .qbo_walls import within_company
+from .qbo_walls import check_record_company, within_company
 
 _logger = logging.getLogger(__name__)
 
@@ -162,6 +162,10 @@ class QboJob(models.Model):
         self.env.cr.execute("""DELETE FROM qbo_job WHERE state IN ('done', 'cancelled')
                                 AND done_at < (now() at time zone 'UTC') - make_interval(days => %s)""", [days])
         _logger.info("QuickBooks queue: %s finished job(s) older than %s days removed", self.env.cr.rowcount, days)
+
+    @api.constrains("company_id", "res_model", "res_id")
+    def _check_record_company(self):
+        check_record_company(self)
 
     @api.depends("res_model", "res_id")
     def _compute_record_name(self):

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 
 from .qbo_job import record_names
 from .qbo_sync_mixin import SYNC_STATES
+from .qbo_walls import check_record_company
 
 
 class QboLink(models.Model):
@@ -37,6 +38,10 @@ class QboLink(models.Model):
         ("qbo_link_qbo_unique", "unique(company_id, res_model, qbo_id)",
          "This QuickBooks record is already linked to another Odoo record."),
     ]
+
+    @api.constrains("company_id", "res_model", "res_id")
+    def _check_record_company(self):
+        check_record_company(self)
 
     @api.depends("res_model", "res_id")
     def _compute_record_name(self):

@@ -4,6 +4,9 @@ Odoo's multi-company record rules are global rules (no group) whose domain uses
 `company_ids`. Evaluated for one company alone, they say which records that company may hold,
 whoever runs the code: a product of company B is never pushed to company A's QuickBooks, a
 partner private to company B is never matched or linked by company A's import."""
+from collections import defaultdict
+
+from odoo.exceptions import ValidationError
 from odoo.osv import expression
 from odoo.tools.safe_eval import safe_eval
 
@@ -37,3 +40,19 @@ def within_company(records, company):
         return records
     allowed = records.sudo().with_context(active_test=False).search([("id", "in", records.ids)] + domain)
     return records.browse([rid for rid in records.ids if rid in set(allowed.ids)])
+
+
+def check_record_company(rows):
+    """Constraint of rows that point at a record (`res_model`, `res_id`) for a company: the
+    record is one that company may hold (one query per company and model)."""
+    groups = defaultdict(set)
+    for row in rows:
+        if row.res_model in row.env and row.res_id:
+            groups[(row.company_id, row.res_model)].add(row.res_id)
+    for (company, model), ids in groups.items():
+        records = rows.env[model].browse(ids).exists()
+        foreign = records - within_company(records, company)
+        if foreign:
+            raise ValidationError(rows.env._("%(model)s %(ids)s belongs to another company than %(company)s.",
+                                             model=model, ids=", ".join(map(str, foreign.ids[:5])),
+                                             company=company.name))

@@ -16,6 +16,7 @@ from odoo.tools.misc import hmac as hmac_sign
 from ..qbo import (
     PRODUCTION, SANDBOX, QBOAuth, QBOClient, QBOError, RevokedError, TokenSet,
 )
+from .qbo_rights import qbo_admin_write
 
 _logger = logging.getLogger(__name__)
 
@@ -36,6 +37,13 @@ QBO_REFERENCE_FIELDS = (
     "qbo_product_tax_zero_id", "qbo_income_account_id", "qbo_expense_account_id", "qbo_asset_account_id",
     "qbo_receivable_account_id",
 )
+# what a QuickBooks administrator sets on a company (secrets are not here: system administrators only)
+QBO_SETTINGS_FIELDS = frozenset({
+    "qbo_enabled", "qbo_environment", "qbo_custom_url", "qbo_realm_id", "qbo_customer_match",
+    "qbo_product_match", "qbo_invoice_number", "qbo_sync_customers", "qbo_sync_products",
+    "qbo_auto_push_invoices", "qbo_auto_push_quotations", "qbo_invoice_template", "qbo_estimate_template",
+    "qbo_memo_template", "qbo_private_note_template", *QBO_REFERENCE_FIELDS,
+})
 OAUTH_STATE_SCOPE = "qbo_financial_hub.oauth_state"
 OAUTH_STATE_MAX_AGE = 15 * 60
 # An access token this close to expiry is refreshed before use rather than after a 401.
@@ -117,6 +125,24 @@ class ResCompany(models.Model):
              "product, such as free-text lines, cash rounding and early-payment discounts. An income account "
              "can name another one (field 'QuickBooks item for lines without a product' on the account).")
     qbo_mapping_problems = fields.Text(compute="_compute_qbo_mapping_problems")
+
+    def write(self, vals):
+        done = qbo_admin_write(self, vals, QBO_SETTINGS_FIELDS, lambda companies, v: super(ResCompany, companies).write(v))
+        return super().write(vals) if done is None else done
+
+    @api.model
+    def action_qbo_open_settings(self):
+        """QuickBooks → Configuration → Settings: the current company's QuickBooks settings,
+        for QuickBooks administrators who are not Odoo administrators."""
+        self._qbo_check_manager()
+        return {"type": "ir.actions.act_window", "res_model": "res.company", "res_id": self.env.company.id,
+                "view_mode": "form", "target": "current", "name": self.env._("QuickBooks settings"),
+                "views": [(self.env.ref("qbo_financial_hub.res_company_view_form_qbo").id, "form")]}
+
+    def action_qbo_connect(self):
+        self.ensure_one()
+        self._qbo_check_manager()
+        return {"type": "ir.actions.act_url", "target": "self", "url": f"/qbo/oauth/connect?company_id={self.id}"}
 
     @api.constrains(*QBO_REFERENCE_FIELDS)
     def _check_qbo_references_company(self):

@@ -170,6 +170,37 @@ class TestCompanyScoping(QboImportCase):
         with self.assertRaises(UserError):
             term.with_company(self.company).qbo_term_ref_id = term_b
 
+    def test_quickbooks_administrator_sets_up_without_being_odoo_administrator(self):
+        self.assertFalse(self.manager.has_group("base.group_erp_manager"))
+        self.assertFalse(self.manager.has_group("account.group_account_manager"))
+        action = self.env["res.company"].with_user(self.manager).action_qbo_open_settings()
+        self.assertEqual((action["res_model"], action["res_id"]), ("res.company", self.company.id))
+        company = self.company.with_user(self.manager)
+        company.write({"qbo_customer_match": "email", "qbo_sync_products": False, "qbo_invoice_template": "Q-{number}"})
+        self.assertEqual(self.company.qbo_customer_match, "email")
+        with self.assertRaises(AccessError):
+            company.write({"name": "Renamed by the QuickBooks administrator"})
+        with self.assertRaises(AccessError):
+            company.write({"qbo_client_secret": "not theirs"})
+        with self.assertRaises(AccessError):
+            self.company_b.with_user(self.manager).write({"qbo_sync_customers": False})
+        with self.assertRaises(AccessError):
+            self.company.with_user(self.user).write({"qbo_customer_match": "name"})
+        code = self.env["qbo.reference"].search([("company_id", "=", self.company.id), ("kind", "=", "taxcode")],
+                                                limit=1)
+        tax = self.env["account.tax"].search([("company_id", "=", self.company.id), ("type_tax_use", "=", "sale")],
+                                             limit=1)
+        tax.with_user(self.manager).write({"qbo_tax_code_ref_id": code.id})
+        self.assertEqual(tax.qbo_tax_code_ref_id, code)
+        with self.assertRaises(AccessError):
+            tax.with_user(self.manager).write({"amount": 99.0})
+        with self.assertRaises(AccessError):
+            tax.with_user(self.user).write({"qbo_tax_code_ref_id": False})
+        term = self.env["account.payment.term"].create({"name": "Mapped by the QuickBooks administrator"})
+        ref = self.env["qbo.reference"].search([("company_id", "=", self.company.id), ("kind", "=", "term")], limit=1)
+        term.with_user(self.manager).write({"qbo_term_ref_id": ref.id})
+        self.assertEqual(term.with_company(self.company).qbo_term_ref_id, ref)
+
     # -- transactions ----------------------------------------------------------------------
     def test_token_refresh_never_commits_the_callers_transaction(self):
         company = self.company.sudo()

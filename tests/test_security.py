@@ -224,6 +224,13 @@ class TestSecurityWalls(QboHttpCase):
             vals["company_id"] = self.company_b.id
         self.attempt(f"{label} create", lambda: Model.create(vals).id,
                      lambda new_id: new_id in self.b_only(model).ids)
+        pointer = next((f for f in Model._fields.values() if f.type == "many2one_reference" and f.store), None)
+        if pointer:  # in the user's own company, pointing at company B's private customer
+            vals_a = dict(unique_copy(records[:1].sudo()), **{pointer.name: self.partner_b.id,
+                                                              pointer.model_field: "res.partner"})
+            if "company_id" in Model._fields:
+                vals_a["company_id"] = self.company_a.id
+            self.attempt(f"{label} create pointing at B's customer", lambda: Model.create(vals_a).id, lambda r: True)
         simple = next((name for name, field in Model._fields.items() if field.type in SIMPLE_TYPES and field.store
                        and not field.compute and not field.related and name not in MAGIC), None)
         if simple:
