@@ -24,9 +24,11 @@ APPLY_LEVEL = 3   # invoices and credit notes are level 2
 
 class QboPayment(models.Model):
     _name = "qbo.payment"
-    _inherit = ["qbo.sync.mixin"]
+    _inherit = ["qbo.sync.mixin", "qbo.company.walled"]
     _description = "QuickBooks payment (customer payment or credit note applied)"
     _order = "id desc"
+
+    _check_company_auto = True
 
     _qbo_kind = "payment"
     _qbo_entity = "Payment"
@@ -34,11 +36,11 @@ class QboPayment(models.Model):
 
     name = fields.Char(required=True)
     company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade")
-    move_id = fields.Many2one("account.move", "Journal entry", index=True, ondelete="set null",
+    move_id = fields.Many2one("account.move", "Journal entry", index=True, ondelete="set null", check_company=True,
                               help="The payment's entry, the bank-statement line's entry or the credit note.")
     kind = fields.Selection([("payment", "Customer payment"), ("credit", "Credit note applied")], required=True)
-    payment_id = fields.Many2one("account.payment", ondelete="set null")
-    partner_id = fields.Many2one("res.partner", "Customer")
+    payment_id = fields.Many2one("account.payment", ondelete="set null", check_company=True)
+    partner_id = fields.Many2one("res.partner", "Customer", check_company=True)
 
     _sql_constraints = [
         ("qbo_payment_move_unique", "unique(company_id, move_id)", "A journal entry has one QuickBooks payment."),

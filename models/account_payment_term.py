@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from .qbo_rights import qbo_admin_write
 
@@ -14,8 +15,12 @@ class AccountPaymentTerm(models.Model):
 
     @api.constrains("qbo_term_ref_id")
     def _check_qbo_term_company(self):
-        """The QuickBooks term of the current company is one of that company's QuickBooks lists."""
-        self._check_company(["qbo_term_ref_id"])
+        """The QuickBooks term of the current company is one of that company's QuickBooks lists
+        (the message names no entry of another company's list)."""
+        for term in self.sudo():
+            if term.qbo_term_ref_id and term.qbo_term_ref_id.company_id != self.env.company:
+                raise UserError(self.env._("A QuickBooks term of another company cannot be mapped for %(company)s.",
+                                           company=self.env.company.name))
 
     def write(self, vals):
         # the QuickBooks side of the mapping is the QuickBooks administrator's to set

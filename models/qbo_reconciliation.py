@@ -42,14 +42,16 @@ class QboLink(models.Model):
 
 class QboReconciliationLine(models.Model):
     _name = "qbo.reconciliation.line"
+    _inherit = ["qbo.company.walled"]
     _description = "QuickBooks reconciliation line"
     _order = "company_id, equal, kind, partner_id, name"
+    _check_company_auto = True
 
     company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade")
     kind = fields.Selection([("customer", "Customer"), ("document", "Document"), ("payment", "Payment")],
                             required=True)
     name = fields.Char(required=True)
-    partner_id = fields.Many2one("res.partner", "Customer", ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", "Customer", ondelete="cascade", check_company=True)
     res_model = fields.Char()
     res_id = fields.Many2oneReference(model_field="res_model")
     qbo_id = fields.Char("QuickBooks Id")

@@ -6,7 +6,8 @@ whoever runs the code: a product of company B is never pushed to company A's Qui
 partner private to company B is never matched or linked by company A's import."""
 from collections import defaultdict
 
-from odoo.exceptions import ValidationError
+from odoo import models
+from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools.safe_eval import safe_eval
 
@@ -56,3 +57,19 @@ def check_record_company(rows):
             raise ValidationError(rows.env._("%(model)s %(ids)s belongs to another company than %(company)s.",
                                              model=model, ids=", ".join(map(str, foreign.ids[:5])),
                                              company=company.name))
+
+
+class QboCompanyWalled(models.AbstractModel):
+    """For the addon's models with company-checked relations: Odoo's message for a record of
+    another company names that record, which the user may not be allowed to read; this one
+    names only the field."""
+
+    _name = "qbo.company.walled"
+    _description = "QuickBooks record checked against other companies' records"
+
+    def _check_company(self, fnames=None):
+        try:
+            super()._check_company(fnames)
+        except UserError:
+            raise UserError(self.env._("A record of another company cannot be used here (%(fields)s).",
+                                       fields=", ".join(fnames or ["company"]))) from None

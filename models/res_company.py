@@ -146,8 +146,13 @@ class ResCompany(models.Model):
 
     @api.constrains(*QBO_REFERENCE_FIELDS)
     def _check_qbo_references_company(self):
-        """A company maps only to its own QuickBooks lists (res.company is not _check_company_auto)."""
-        self._check_company(list(QBO_REFERENCE_FIELDS))
+        """A company maps only to its own QuickBooks lists."""
+        # the message names the fields only: another company's QuickBooks list names stay hidden
+        for company in self.sudo():
+            foreign = [f for f in QBO_REFERENCE_FIELDS if company[f] and company[f].company_id != company]
+            if foreign:
+                raise UserError(self.env._("A QuickBooks list entry of another company cannot be mapped (%(fields)s).",
+                                           fields=", ".join(company._fields[f].string for f in foreign)))
 
     # ==================================================================================
     # URLs

@@ -51,14 +51,14 @@ def actions(model, prefix):
     return names
 
 
-def unique_copy(record):
-    """Values of a copy of `record` that no unique constraint refuses: every text differs and
-    every record reference points at a record that does not exist."""
+def unique_copy(record, text=None):
+    """Values of a copy of `record` that no unique constraint refuses: every text differs (or
+    is `text`) and every record reference points at a record that does not exist."""
     vals = record.copy_data()[0]
     for name, value in list(vals.items()):
         field = record._fields[name]
-        if field.type == "char" and value:
-            vals[name] = f"{value}-copy"
+        if field.type in ("char", "text") and value:
+            vals[name] = text or f"{value}-copy"
         elif field.type == "many2one_reference" and value:
             vals[name] = value + 1000000
     return vals
@@ -139,6 +139,35 @@ class TestSecurityWalls(QboHttpCase):
         dom_b = company_domain(self.env, model, self.company_b)
         dom_a = company_domain(self.env, model, self.company_a)
         return Model.search(dom_b) - Model.search(dom_a)
+
+    def make_b_record(self, model):
+        """A record of company B for a model the scenario does not fill (one added later):
+        required fields filled, company B, and its references pointing at B's own records."""
+        Model = self.env[model].sudo().with_company(self.company_b)
+        b_records = {"res.partner": self.partner_b, "product.product": self.product_b,
+                     "account.move": self.invoice_b, "sale.order": self.order_b, "res.company": self.company_b}
+        vals = {}
+        for name, field in Model._fields.items():
+            if not field.store or field.compute or field.related or name in MAGIC - {"company_id"}:
+                continue
+            if field.type == "many2one" and field.comodel_name in b_records:
+                vals[name] = b_records[field.comodel_name].id
+            elif field.type == "many2one_reference":
+                vals[name], vals[field.model_field] = self.partner_b.id, "res.partner"
+            elif not field.required or field.default:
+                continue
+            elif field.type in ("char", "text"):
+                vals[name] = f"{MARK} {name}"
+            elif field.type == "selection":
+                vals[name] = field.get_values(self.env)[0]
+            elif field.type in ("integer", "float", "monetary"):
+                vals[name] = 1
+            elif field.type in ("date", "datetime"):
+                vals[name] = "2025-03-14"
+            elif field.type == "many2one":
+                vals[name] = self.env[field.comodel_name].sudo().search([], limit=1).id
+        with contextlib.suppress(Exception), self.env.cr.savepoint():
+            Model.create(vals)
 
     def b_state(self):
         """A fingerprint of company B's data, and of A's jobs and links about B's records."""
@@ -226,11 +255,12 @@ class TestSecurityWalls(QboHttpCase):
                      lambda new_id: new_id in self.b_only(model).ids)
         pointer = next((f for f in Model._fields.values() if f.type == "many2one_reference" and f.store), None)
         if pointer:  # in the user's own company, pointing at company B's private customer
-            vals_a = dict(unique_copy(records[:1].sudo()), **{pointer.name: self.partner_b.id,
+            vals_a = dict(unique_copy(records[:1].sudo(), text="copy"), **{pointer.name: self.partner_b.id,
                                                               pointer.model_field: "res.partner"})
             if "company_id" in Model._fields:
                 vals_a["company_id"] = self.company_a.id
-            self.attempt(f"{label} create pointing at B's customer", lambda: Model.create(vals_a).id, lambda r: True)
+            self.attempt(f"{label} create pointing at B's customer", lambda: Model.create(vals_a).id,
+                         lambda new_id: self.reveals(Model.browse(new_id).read()))
         simple = next((name for name, field in Model._fields.items() if field.type in SIMPLE_TYPES and field.store
                        and not field.compute and not field.related and name not in MAGIC), None)
         if simple:
@@ -314,6 +344,9 @@ class TestSecurityWalls(QboHttpCase):
             rules = Rule.search([("model_id.model", "=", model), ("global", "=", True)])
             self.assertTrue(any("company_ids" in (r.domain_force or "") for r in rules),
                             f"{model} has no multi-company record rule")
+        for model in models:
+            if not self.b_only(model):
+                self.make_b_record(model)
         synced = [m for m in ("res.partner", "product.product", "account.move", "sale.order") if m in self.env]
         for role, user in self.users.items():
             for model in models:
