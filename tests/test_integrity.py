@@ -407,7 +407,7 @@ class TestLifeCycle(QboIntegrityCase):
         absorbed = [c for c in self.qbo("Customer") if c["Id"] == gone_qbo][0]
         self.assertIs(absorbed["Active"], False, "the absorbed partner's customer is made inactive")
         self.assertIs(self.remote_customer(keep)["Active"], True)
-        imp = self.env["qbo.import"].with_user(self.user)._qbo_start("customer", self.company)
+        imp = self.env["qbo.import"].with_user(self.manager)._qbo_start("customer", self.company)
         self.env.flush_all()
         imp._qbo_run()
         self.env.invalidate_all()
@@ -432,7 +432,7 @@ class TestImportKeepsLinkedRecords(QboIntegrityCase):
     """Point 5: an import links and fills empty fields; it never reshapes a linked record."""
 
     def run_import(self, kind):
-        imp = self.env["qbo.import"].with_user(self.user)._qbo_start(kind, self.company)
+        imp = self.env["qbo.import"].with_user(self.manager)._qbo_start(kind, self.company)
         self.env.flush_all()
         imp._qbo_run()
         self.env.invalidate_all()
@@ -466,7 +466,7 @@ class TestImportKeepsLinkedRecords(QboIntegrityCase):
         self.assertEqual(partner.city, "Half Moon Bay", "an empty address is filled")
 
     def test_constraint_error_on_one_row_is_its_skip_reason(self):
-        imp = self.env["qbo.import"].with_user(self.user)._qbo_start("customer", self.company)
+        imp = self.env["qbo.import"].with_user(self.manager)._qbo_start("customer", self.company)
         self.env.flush_all()
         Import = type(self.env["qbo.import"])
         original = Import._qbo_match_partners
