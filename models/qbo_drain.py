@@ -251,14 +251,14 @@ class Lane:
                                                      **self.client_options)
                     except (QBOError, UserError) as exc:
                         jobs._qbo_release(exc, count_attempt=False)
-                        cr.commit()  # cron pattern: the cursor opened above for this chunk
+                        cr.commit()  # pylint: disable=invalid-commit  # cursor the lane opened itself: the released jobs are durable before the next turn
                         return True
                     try:
                         chunk = jobs._qbo_prepare(company, client)
                     except Exception as exc:  # noqa: BLE001 - Odoo's own failure, not a record's
                         give_back(cr, jobs, exc)
                         chunk = None
-                    cr.commit()  # cron pattern: the cursor opened above for this chunk
+                    cr.commit()  # pylint: disable=invalid-commit  # cursor the lane opened itself: keys and payloads stored before any HTTP
                     if chunk is None:
                         return True   # the chunk was given back as a whole (QuickBooks unreachable...)
                     chunk.base_url, chunk.access_token = client.base_url, client.access_token
@@ -336,7 +336,7 @@ class Lane:
                         self.finished += jobs._qbo_finish(company, chunk, self._refreshing_client)
                     except Exception as exc:  # noqa: BLE001 - Odoo's own failure, not a record's
                         give_back(cr, jobs, exc)
-                    cr.commit()  # cron pattern: the cursor opened above for this chunk
+                    cr.commit()  # pylint: disable=invalid-commit  # cursor the lane opened itself: a chunk's results are durable before the next
             finally:
                 self.held[chunk.realm] -= 1
                 self.company_flights[chunk.company_id] -= 1

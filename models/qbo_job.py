@@ -341,9 +341,7 @@ class QboJob(models.Model):
                 RETURNING j.id
             """, {"c": company_id, "limit": limit})
             ids = [r[0] for r in cr.fetchall()]
-        # called by the drain (qbo_drain.py) on the cursor it opened for this chunk, Odoo's cron
-        # pattern: the claim is visible to every other worker at once
-        cr.commit()
+        cr.commit()  # pylint: disable=invalid-commit  # only ever called on a drain's own cursor: the claim is 'sending' before any HTTP
         self.invalidate_model()
         return self.browse(sorted(ids))
 

@@ -93,7 +93,8 @@ class PgRateLimiter:
                                 COALESCE((SELECT sent_at FROM nth), '-infinity') + make_interval(secs => %(window)s))
                 RETURNING EXTRACT(EPOCH FROM (sent_at - clock_timestamp()))""", params)
             wait = max(wait, float(cr.fetchone()[0]))
-        cr.commit()  # the slots are taken for every worker at once, whatever happens next
+        # the slots are taken for every worker at once, whatever happens next
+        cr.commit()  # pylint: disable=invalid-commit  # the limiter's own bookkeeping cursor
         return max(wait, 0.0)
 
     def _take_slot(self):
@@ -106,10 +107,10 @@ class PgRateLimiter:
                 slot = (first + i) % limit
                 cr.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", [SLOT_LOCK_SPACE, f"{self.realm}:{slot}"])
                 if cr.fetchone()[0]:
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit  # the limiter's own bookkeeping cursor
                     self._slot = slot
                     return
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit  # the limiter's own bookkeeping cursor
             self.waited += SLOT_POLL
             self.sleep(SLOT_POLL)
 
@@ -133,4 +134,4 @@ class PgRateLimiter:
         cr = self._cursor()
         if not cr.closed:
             cr.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", [SLOT_LOCK_SPACE, f"{self.realm}:{slot}"])
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit  # the limiter's own bookkeeping cursor

@@ -332,7 +332,7 @@ class QboReconciliationLineActions(models.Model):
         return self.env.company.action_qbo_reconcile()
 
 
-class QboDashboard(models.TransientModel):
+class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-models  # the dashboard, not a wizard
     _inherit = "qbo.dashboard"
 
     reconciliation_differences = fields.Integer(related="company_id.qbo_reconciliation_differences",

@@ -24,6 +24,7 @@ mounted on the session (we borrow its ideas: exponential backoff with a cap,
 
 Reads and queries are retried as well: they change nothing.
 """
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -73,10 +74,8 @@ def parse_retry_after(value, now=None):
     """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
     if value is None or value == "":
         return None
-    try:
+    with contextlib.suppress(ValueError):  # not delta-seconds: an HTTP date
         return max(0.0, float(value))
-    except ValueError:
-        pass
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

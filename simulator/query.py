@@ -1,4 +1,5 @@
 """A small parser and evaluator for QBO's SQL-like query language."""
+import contextlib
 import datetime
 import re
 
@@ -198,10 +199,8 @@ def _key(value):
     if isinstance(value, (int, float)):
         return (0, float(value))
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):  # not a number: a date or plain text
             return (0, float(value))
-        except ValueError:
-            pass
         try:
             dt = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
             if dt.tzinfo is None:

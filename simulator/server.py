@@ -1,5 +1,6 @@
 """The HTTP server and the Simulator object that tests, scripts and the CLI drive."""
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -164,10 +165,9 @@ class Simulator:
         if self._server is None:
             self.start()
         try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop it
+                while True:
+                    time.sleep(3600)
         finally:
             self.stop()
 

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import requests
 
 from simulator import CA_REALM, US_REALM, Simulator
@@ -62,12 +63,8 @@ def test_limits_are_per_realm():
 
 def test_unknown_realm_is_refused_and_saved_copies_come_back(tmp_path):
     sim = Simulator(port=0, realms=2)
-    try:
+    with pytest.raises(KeyError):  # realm 3 does not exist without --realms 3
         sim.issue_tokens("9130350000000003")
-    except KeyError:
-        pass
-    else:
-        raise AssertionError("realm 3 does not exist without --realms 3")
     bigger = Simulator(port=0, realms=3)
     tokens = bigger.issue_tokens("9130350000000003")
     assert tokens["access_token"]
