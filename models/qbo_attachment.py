@@ -3,6 +3,7 @@ invoice queues an 'attach' job that uploads the Odoo invoice PDF to QuickBooks (
 linked to the invoice, sent with it by e-mail) and then deletes the copy it attached before,
 so that the invoice carries exactly one. The upload uses the job's requestid: a lost answer
 retried does not attach twice. A PDF over QuickBooks' size limit is refused before sending."""
+import contextlib
 from datetime import datetime
 
 from odoo import api, fields, models
@@ -133,11 +134,9 @@ class AccountMove(models.Model):
         }, requestid=requestid)
         old_id = previous.qbo_id
         if old_id and old_id != attachable.get("Id"):
-            try:
+            with contextlib.suppress(NotFoundError):  # already gone from QuickBooks
                 old = client.read("Attachable", old_id)
                 client.delete("Attachable", old_id, old.get("SyncToken", "0"))
-            except NotFoundError:
-                pass  # already gone from QuickBooks
         self._qbo_attachment_state(company, qbo_id=attachable.get("Id"), file_name=file_name, file_size=len(content),
                                    last_sync=datetime.utcnow())
         self._message_log(body=self.env._("Invoice PDF %(name)s attached in QuickBooks (Attachable %(id)s).",

@@ -250,12 +250,12 @@ class QboWebhookEvent(models.Model):
                 _logger.warning("QuickBooks changes of company %s not read: %s", company_id, message)
                 cr.rollback()
                 company.sudo().write({"qbo_cdc_message": message})
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit  # the cursor opened above, for this company alone
                 return 0
             if events:
                 cr.execute("UPDATE qbo_webhook_event SET state = 'done', write_date = now() at time zone 'UTC' "
                            "WHERE id IN %s", [tuple(e[0] for e in events)])
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit  # the cursor opened above, for this company alone
             return seen
 
     def _qbo_read_changes(self, company, client, operations):
