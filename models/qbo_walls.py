@@ -69,7 +69,7 @@ class QboCompanyWalled(models.AbstractModel):
 
     def _check_company(self, fnames=None):
         try:
-            super()._check_company(fnames)
+            return super()._check_company(fnames)
         except UserError:
             raise UserError(self.env._("A record of another company cannot be used here (%(fields)s).",
                                        fields=", ".join(fnames or ["company"]))) from None

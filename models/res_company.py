@@ -287,7 +287,7 @@ class ResCompany(models.Model):
             company.write({"qbo_state": "reconnect",
                            "qbo_state_message": self.env._("No refresh token is stored: connect to QuickBooks again.")})
             if commit:
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit  # our own cursor (commit is False on the caller's)
             raise RevokedError(message="No refresh token", detail="Connect to QuickBooks again.")
         try:
             tokens = self._qbo_auth().refresh(refresh)
@@ -296,11 +296,12 @@ class ResCompany(models.Model):
                 "QuickBooks refused the stored refresh token (%(reason)s). The queue is paused and "
                 "nothing is lost: connect to QuickBooks again.", reason=exc.user_message())})
             if commit:
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit  # our own cursor (commit is False on the caller's)
             raise
         company.write(self._qbo_token_values(tokens))
         if commit:
-            cr.commit()  # our own cursor: the rotated refresh token survives whatever the caller does
+            # our own cursor: the rotated refresh token survives whatever the caller does
+            cr.commit()  # pylint: disable=invalid-commit  # our own cursor (commit is False on the caller's)
         return tokens.access_token
 
     def _qbo_client(self, **kwargs):
