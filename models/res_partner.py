@@ -57,10 +57,13 @@ class ResPartner(models.Model):
         in QuickBooks: only QuickBooks users set it, whatever the path (form, RPC, CSV import)."""
         if self.env.su or self.env.user.has_group("qbo_financial_hub.group_qbo_user"):
             return
+        # on create, a value the administrators made the default (ir.default, e.g. every new
+        # customer Active) is not the user's choice: creating a user or a contact stays possible
+        defaults = {} if self else self.env["ir.default"].sudo()._get_model_defaults(self._name)
         for vals in vals_list:
             for fname in HUB_FIELDS & vals.keys():
                 new = vals[fname] or False
-                current = {p[fname] or False for p in self} if self else {False}
+                current = {p[fname] or False for p in self} if self else {defaults.get(fname) or False}
                 if current != {new}:
                     raise AccessError(self.env._(
                         "Only QuickBooks users can change '%(field)s': ask a QuickBooks user or administrator.",
