@@ -12,6 +12,17 @@ from .test_invoices import QboInvoiceCase
 from .test_sync_customers import QboSyncCase
 
 
+def drain_revoked_before_writes(case):
+    """Drain `case`'s queue with the connection revoked after the lookups, before the writes go out."""
+    original = QboJob._qbo_plan_requests
+
+    def revoke_then_write(jobs, chunk, plans):
+        case.sim.revoke_all(case.US_REALM)
+        return original(jobs, chunk, plans)
+    with patch.object(QboJob, "_qbo_plan_requests", revoke_then_write):
+        case.drain()
+
+
 class QboIntegrityCase(QboSyncCase):
 
     def jobs(self, records):
@@ -300,14 +311,7 @@ class TestIdempotencyAndRevocation(QboIntegrityCase):
     def test_revoked_during_a_write_batch_keeps_jobs_pending(self):
         partners = self.Partner.create([{"name": f"Revoked {i:02d}", "is_company": True, "qbo_hub": "active"}
                                         for i in range(40)])
-        original = QboJob._qbo_plan_requests
-
-        def revoke_then_write(jobs, chunk, plans):
-            # the lookup went through; the connection is revoked before the writes go out
-            self.sim.revoke_all(self.US_REALM)
-            return original(jobs, chunk, plans)
-        with patch.object(QboJob, "_qbo_plan_requests", revoke_then_write):
-            self.drain()
+        drain_revoked_before_writes(self)
         self.company.invalidate_recordset()
         self.assertEqual(self.company.qbo_state, "reconnect")
         jobs = self.jobs(partners)
@@ -545,13 +549,7 @@ class TestDocumentsLifeCycle(QboInvoiceCase):
         move.action_qbo_push()
         self.drain()
         move.button_cancel()
-        original = QboJob._qbo_plan_requests
-
-        def revoke_then_write(jobs, chunk, plans):
-            self.sim.revoke_all(self.US_REALM)
-            return original(jobs, chunk, plans)
-        with patch.object(QboJob, "_qbo_plan_requests", revoke_then_write):
-            self.drain()
+        drain_revoked_before_writes(self)
         job = self.env["qbo.job"].search([("res_model", "=", "account.move"), ("res_id", "=", move.id),
                                           ("operation", "=", "void")])
         self.assertEqual((job.state, job.attempts), ("pending", 0))
