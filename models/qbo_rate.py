@@ -43,9 +43,11 @@ class PgRateLimiter:
     """The rate_limiter the QBO client calls before (``acquire``) and after (``release``) every
     HTTP attempt. Not thread-safe: one per thread. ``cursor`` may be a callable returning the
     cursor to use (several limiters of one thread can share a connection); by default the
-    limiter opens its own connection (see `budget_cursor`)."""
+    limiter opens its own connection (see `budget_cursor`); ``transient`` gives it back to the
+    pool once each answer is in (a client outside the drain: lists, imports, CDC, a wizard, whose
+    requests count in the realm's budget like the drain's)."""
 
-    def __init__(self, dbname, realm, budgets=None, sleep=time.sleep, window=WINDOW, cursor=None):
+    def __init__(self, dbname, realm, budgets=None, sleep=time.sleep, window=WINDOW, cursor=None, transient=False):
         self.dbname = dbname
         self.realm = realm
         self.budgets = dict(DEFAULT_BUDGETS, **(budgets or {}))
@@ -54,6 +56,7 @@ class PgRateLimiter:
         self._cursor_source = cursor
         self._cr = None
         self._slot = None
+        self.transient = transient
         self.waited = 0.0
 
     def _cursor(self):
@@ -64,7 +67,10 @@ class PgRateLimiter:
         return self._cr
 
     def close(self):
-        self.release()
+        self._free_slot()
+        self._close_cursor()
+
+    def _close_cursor(self):
         if self._cr is not None and not self._cr.closed:
             self._cr.close()
         self._cr = None
@@ -120,6 +126,8 @@ class PgRateLimiter:
             wait = self._reserve(("batch", "request") if kind == "batch" else ("request",))
         except Exception:
             self._cursor().rollback()   # the cursor serves the next reservation
+            if self.transient:
+                self._close_cursor()
             raise
         if wait > 0:
             self.waited += wait
@@ -128,10 +136,14 @@ class PgRateLimiter:
 
     def release(self):
         """The answer came back (or never will): the in-flight slot is free again."""
-        if self._slot is None:
-            return
-        slot, self._slot = self._slot, None
-        cr = self._cursor()
-        if not cr.closed:
-            cr.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", [SLOT_LOCK_SPACE, f"{self.realm}:{slot}"])
-            cr.commit()  # pylint: disable=invalid-commit  # the limiter's own bookkeeping cursor
+        self._free_slot()
+        if self.transient:
+            self._close_cursor()
+
+    def _free_slot(self):
+        if self._slot is not None:
+            slot, self._slot = self._slot, None
+            cr = self._cursor()
+            if not cr.closed:
+                cr.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", [SLOT_LOCK_SPACE, f"{self.realm}:{slot}"])
+                cr.commit()  # pylint: disable=invalid-commit  # the limiter's own bookkeeping cursor

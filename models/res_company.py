@@ -16,6 +16,7 @@ from odoo.tools.misc import hmac as hmac_sign
 from ..qbo import (
     PRODUCTION, SANDBOX, QBOAuth, QBOClient, QBOError, RevokedError, TokenSet,
 )
+from .qbo_rate import PgRateLimiter
 from .qbo_rights import qbo_admin_write
 
 _logger = logging.getLogger(__name__)
@@ -305,7 +306,9 @@ class ResCompany(models.Model):
         return tokens.access_token
 
     def _qbo_client(self, **kwargs):
-        """A QBO API client for this company, refreshing tokens as needed."""
+        """A QBO API client for this company, refreshing tokens as needed. Its requests count in
+        the realm's budget shared with the queue's workers (qbo_rate.py) unless the caller
+        brings a rate limiter of its own (the drain does)."""
         self.ensure_one()
         company = self.sudo()
         if not company.qbo_enabled:
@@ -324,6 +327,9 @@ class ResCompany(models.Model):
             state["token"] = self._qbo_refresh_access_token(failed_token=state["token"])
             return state["token"]
 
+        if "rate_limiter" not in kwargs:
+            kwargs["rate_limiter"] = PgRateLimiter(self.env.cr.dbname, company.qbo_realm_id,
+                                                   self.env["qbo.job"].sudo()._qbo_budgets(), transient=True)
         return QBOClient(company.qbo_realm_id, self._qbo_api_base_url(), access, refresh=refresh, **kwargs)
 
     # ==================================================================================
