@@ -78,6 +78,12 @@ def _ref_id(ref):
     return None if value in (None, "") else str(value)
 
 
+def _name_key(entity, rec):
+    """What a name is unique by: a customer's FullyQualifiedName, the DisplayName of the others."""
+    field = "FullyQualifiedName" if entity == "Customer" else "DisplayName"
+    return str(rec.get(field) or rec.get("DisplayName", "")).strip().lower()
+
+
 def _same(rec, old):
     """True when an update leaves a record as it was (bookkeeping keys aside)."""
     skip = ("SyncToken", "MetaData", "domain", "sparse")
@@ -103,6 +109,7 @@ class Company(PaymentRules):
         with self.lock:
             self.data = {e: {} for e in ENTITIES}
             self.deleted = {e: {} for e in ENTITIES}   # id -> deletion time
+            self.invalidate_indexes()
             self.horizon = None
             self.next_id = {}
             now = self.clock.iso_seconds()
@@ -146,6 +153,7 @@ class Company(PaymentRules):
     def load(self, state):
         with self.lock:
             self.data = {e: dict(state["data"].get(e, {})) for e in ENTITIES}
+            self.invalidate_indexes()
             self.deleted = {}
             for entity in ENTITIES:
                 gone = state.get("deleted", {}).get(entity, {})
@@ -155,6 +163,55 @@ class Company(PaymentRules):
             self.horizon = None
             self.next_id = {}
             self._renumber()
+
+    # ----- indexes: names and sub-customers found without scanning every record ------------------
+    # Both are hints, checked against the stored record when read (an entry whose record changed
+    # since is dropped then); every write of a name family's record adds its entry, and whatever
+    # changes records in place otherwise (a reset, a load, a merge) calls invalidate_indexes().
+    def invalidate_indexes(self):
+        self._names = None      # name key -> {(entity, Id)} of the name families
+        self._children = None   # parent customer Id -> {child customer Id}
+
+    def _name_index(self):
+        if self._names is None:
+            self._names, self._children = {}, {}
+            for entity in NAME_FAMILIES:
+                for rec in self.data[entity].values():
+                    self._index(entity, rec)
+        return self._names
+
+    def _index(self, entity, rec):
+        """Note a stored record of a name family in the indexes (they are built on first use)."""
+        if self._names is None or entity not in NAME_FAMILIES:
+            return
+        self._names.setdefault(_name_key(entity, rec), set()).add((entity, rec["Id"]))
+        parent = _ref_id(rec.get("ParentRef")) if entity == "Customer" else None
+        if parent is not None:
+            self._children.setdefault(parent, set()).add(rec["Id"])
+
+    def _named(self, key):
+        """The stored records of the name families whose name key is `key`: [(entity, record)]."""
+        entries = self._name_index().get(key, set())
+        found = []
+        for entity, rid in sorted(entries):
+            rec = self.data[entity].get(rid)
+            if rec is None or _name_key(entity, rec) != key:
+                entries.discard((entity, rid))   # renamed or gone since
+            else:
+                found.append((entity, rec))
+        return found
+
+    def _children_of(self, parent_id):
+        self._name_index()
+        ids = self._children.get(parent_id, set())
+        children = []
+        for rid in sorted(ids, key=lambda i: (len(i), i)):
+            child = self.data["Customer"].get(rid)
+            if child is None or _ref_id(child.get("ParentRef")) != parent_id:
+                ids.discard(rid)
+            else:
+                children.append(child)
+        return children
 
     @property
     def info(self):
@@ -305,6 +362,7 @@ class Company(PaymentRules):
         rec.update({"SyncToken": "0", "domain": "QBO", "sparse": False,
                     "MetaData": {"CreateTime": now, "LastUpdatedTime": now}})
         self.data[entity][rec["Id"]] = rec
+        self._index(entity, rec)
         self._after_write(entity, rec)
         return self.present(entity, rec)
 
@@ -337,6 +395,7 @@ class Company(PaymentRules):
         """Store a changed copy of a record made outside a write body (e-mail sent, ...); returns it."""
         self._bump(rec, old)
         self.data[entity][rec["Id"]] = rec
+        self._index(entity, rec)
         return self.present(entity, rec)
 
     def _update(self, entity, body):
@@ -362,6 +421,7 @@ class Company(PaymentRules):
             return self.present(entity, old)   # nothing changed: QBO keeps SyncToken and LastUpdatedTime
         self._bump(rec, old)
         self.data[entity][rec["Id"]] = rec
+        self._index(entity, rec)
         self._after_write(entity, rec, old)
         return self.present(entity, rec)
 
@@ -448,13 +508,9 @@ class Company(PaymentRules):
     def _unique_name(self, rec, name):
         """Names are unique across customers, vendors and employees, active or not; a customer is known by
         its FullyQualifiedName (a sub-customer "Doe:Jack Doe" and a top-level "Jack Doe" can coexist)."""
-        key = name.strip().lower()
-        for entity in NAME_FAMILIES:
-            field = "FullyQualifiedName" if entity == "Customer" else "DisplayName"
-            for other in self.data[entity].values():
-                if other["Id"] != rec["Id"] and str(other.get(field) or other.get("DisplayName", "")).strip().lower() \
-                        == key:
-                    raise QBOError("6240", DUP_NAME_DETAIL + " Id=%s" % other["Id"], "DisplayName")
+        for _entity, other in self._named(name.strip().lower()):
+            if other["Id"] != rec["Id"]:
+                raise QBOError("6240", DUP_NAME_DETAIL + " Id=%s" % other["Id"], "DisplayName")
 
     def _currency(self, rec, old):
         home = self.home_currency
@@ -510,12 +566,12 @@ class Company(PaymentRules):
         return False
 
     def _refresh_children(self, parent):
-        for child in self.data["Customer"].values():
-            if _ref_id(child.get("ParentRef")) == parent["Id"]:
-                child["FullyQualifiedName"] = parent["FullyQualifiedName"] + ":" + child["DisplayName"]
-                child["ParentRef"]["name"] = parent["DisplayName"]
-                child["Level"] = parent.get("Level", 0) + 1
-                self._refresh_children(child)
+        for child in self._children_of(parent["Id"]):
+            child["FullyQualifiedName"] = parent["FullyQualifiedName"] + ":" + child["DisplayName"]
+            child["ParentRef"]["name"] = parent["DisplayName"]
+            child["Level"] = parent.get("Level", 0) + 1
+            self._index("Customer", child)
+            self._refresh_children(child)
 
     def _vendor(self, rec, old):
         self._display_name(rec, old)

@@ -280,6 +280,7 @@ def merge_customers(sim, company, keep_id, drop_id):
         company._bump(keep, old)
         del company.data["Customer"][drop["Id"]]
         company.deleted["Customer"][drop["Id"]] = company.clock.iso_seconds()
+        company.invalidate_indexes()   # sub-customers moved in place
     sim.webhooks.emit(company.realm, "Customer", keep["Id"], "Merge", keep["MetaData"]["LastUpdatedTime"],
                       deleted_id=drop["Id"])
     return keep

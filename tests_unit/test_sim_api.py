@@ -65,6 +65,26 @@ def test_sub_customer_fully_qualified_name(us_api):
     assert back.status == 400 and back.fault_code == "6000"
 
 
+def test_name_uniqueness_follows_renames_across_name_families(us_api):
+    """Names are found through an index, not a scan: a rename frees the old name and takes the new
+    one, a parent's rename moves its sub-customers' names, and vendors share the customers' names."""
+    first = ok(us_api.create("Customer", {"DisplayName": "Index Alpha"}), "Customer")
+    assert us_api.create("Customer", {"DisplayName": " index alpha "}).fault_code == "6240"
+    ok(us_api.post("customer", {"Id": first["Id"], "SyncToken": "0", "sparse": True, "DisplayName": "Index Beta"}),
+       "Customer")
+    ok(us_api.create("Customer", {"DisplayName": "Index Alpha"}), "Customer")      # free again
+    assert us_api.create("Vendor", {"DisplayName": "Index Beta"}).fault_code == "6240"
+    job = ok(us_api.create("Customer", {"DisplayName": "Shop", "Job": True, "ParentRef": {"value": first["Id"]}}),
+             "Customer")
+    assert job["FullyQualifiedName"] == "Index Beta:Shop"
+    ok(us_api.post("customer", {"Id": first["Id"], "SyncToken": "1", "sparse": True, "DisplayName": "Index Gamma"}),
+       "Customer")
+    assert us_api.create("Customer", {"DisplayName": "Shop", "Job": True,
+                                      "ParentRef": {"value": first["Id"]}}).fault_code == "6240"
+    assert ok(us_api.read("Customer", job["Id"]), "Customer")["FullyQualifiedName"] == "Index Gamma:Shop"
+    ok(us_api.create("Customer", {"DisplayName": "Index Beta"}), "Customer")        # the old parent name is free
+
+
 def test_item_types_and_required_accounts(us_api):
     svc = ok(us_api.create("Item", {"Name": "Consulting", "Type": "Service", "UnitPrice": 120,
                                     "IncomeAccountRef": {"value": "2"}}), "Item")
