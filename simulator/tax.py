@@ -122,8 +122,12 @@ def compute(company, rec, nets):
     computed_total = money(sum((v[1] for v in by_rate.values()), ZERO))
     tax_lines, booked = [], ZERO
     ordered = sorted(by_rate.items())
-    for position, (rate_id, (base, tax)) in enumerate(ordered):
-        last = position == len(ordered) - 1
+    # the cent(s) of rounding per transaction go to the last rate that charges something: a
+    # zero-rated or exempt rate (0 %) never carries tax
+    charging = [rate_id for rate_id, _values in ordered if num(company.data["TaxRate"][rate_id]["RateValue"])]
+    last_id = charging[-1] if charging else (ordered[-1][0] if ordered else None)
+    for rate_id, (base, tax) in ordered:
+        last = rate_id == last_id
         amount = money(tax) if not last else computed_total - booked
         booked += amount
         rate = company.data["TaxRate"][rate_id]

@@ -51,6 +51,21 @@ def test_non_us_tax_line_override(ca_api):
     assert upd["TotalAmt"] == 22.52
 
 
+def test_zero_rated_line_carries_no_tax(ca_api):
+    """A zero-rated (0 %) rate never carries tax, not even the cent of rounding per transaction:
+    with every charging rate given explicitly, the total is theirs."""
+    lines = [line(amount=29.65, tax="3"), line(amount=249.2, tax="4"), line(amount=1077.99, tax="8"),
+             line(amount=329.09, tax="3")]
+    inv = ok(ca_api.create("Invoice", invoice(lines=lines)), "Invoice")
+    assert rates(inv)["5"] == 0
+    body = invoice(lines=lines, TxnTaxDetail={"TaxLine": [
+        {"Amount": 17.93, "DetailType": "TaxLineDetail", "TaxLineDetail": {"TaxRateRef": {"value": "1"}}},
+        {"Amount": 32.4, "DetailType": "TaxLineDetail", "TaxLineDetail": {"TaxRateRef": {"value": "2"}}}]})
+    inv = ok(ca_api.create("Invoice", body), "Invoice")
+    assert rates(inv) == {"1": 17.93, "2": 32.4, "5": 0}
+    assert inv["TxnTaxDetail"]["TotalTax"] == 50.33 and inv["TotalAmt"] == 1736.26
+
+
 def test_non_us_override_of_unused_rate_refused(ca_api):
     body = invoice(lines=[line(amount=100, tax="3")], TxnTaxDetail={"TaxLine": [
         {"Amount": 7, "DetailType": "TaxLineDetail", "TaxLineDetail": {"TaxRateRef": {"value": "3"}}}]})
