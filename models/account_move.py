@@ -6,6 +6,9 @@ from odoo import api, fields, models
 QBO_MOVE_TYPES = ("out_invoice", "out_refund")
 KIND_BY_TYPE = {"out_invoice": "invoice", "out_refund": "creditmemo"}
 ENTITY_BY_TYPE = {"out_invoice": "Invoice", "out_refund": "CreditMemo"}
+# QuickBooks voids no document a Payment still applies: a void waits until the payments
+# (level 3, models/account_payment.py) that unreconciling it updated or deleted are sent
+VOID_LEVEL = 4
 
 
 class AccountMove(models.Model):
@@ -92,6 +95,8 @@ class AccountMove(models.Model):
         draft, then deleted) is voided there, its number given a suffix first: QuickBooks keeps
         no open document Odoo no longer has, and Odoo may give the number again."""
         retirements = self.filtered(lambda m: m.move_type in QBO_MOVE_TYPES)._qbo_retirement_vals("void")
+        for vals in retirements:
+            vals["level"] = VOID_LEVEL
         res = super().unlink()
         self._qbo_queue_retirements(retirements)
         return res
@@ -101,7 +106,7 @@ class AccountMove(models.Model):
             moves = self.filtered(lambda m: m.move_type == move_type)
             if moves:
                 self.env["qbo.job"]._qbo_create_jobs(company, self._name, moves.ids, kind, operation,
-                                                     self._qbo_level)
+                                                     VOID_LEVEL if operation == "void" else self._qbo_level)
         if trigger:
             self.env.ref("qbo_financial_hub.ir_cron_qbo_sync")._trigger()
         return self.env["qbo.job"]

@@ -118,6 +118,21 @@ class PaymentRules:
                     applied += money(num(line["Amount"]))
         return applied
 
+    def _check_no_payment(self, txn_type, txn_id, operation):
+        """QuickBooks voids or deletes no invoice or credit memo a Payment still applies (money
+        received or credit used): the Payment's line goes first."""
+        if txn_type not in LINKABLE:
+            return
+        payments = sorted({pid for pid, pay in self.data["Payment"].items()
+                           for line in pay.get("Line", []) if money(num(line.get("Amount"))) > 0
+                           and any(link["TxnId"] == txn_id and link.get("TxnType", "Invoice") == txn_type
+                                   for link in line.get("LinkedTxn", []))}, key=int)
+        if payments:
+            raise business("Business Validation Error: %s %s cannot be %s: %s applied to it. Remove it from the "
+                           "payment first." % (txn_type, txn_id, "voided" if operation == "void" else "deleted",
+                                               "Payment %s is" % payments[0] if len(payments) == 1 else
+                                               "Payments %s are" % ", ".join(payments)), "Id")
+
     def _open_balance(self, txn_type, txn_id, exclude_payment=None):
         txn = self.data[txn_type][txn_id]
         return money(num(txn["TotalAmt"])) - self._applied(txn_type, txn_id, exclude_payment)

@@ -429,6 +429,7 @@ class Company(PaymentRules):
         if entity not in TRANSACTIONS and entity != "Attachable":
             raise unsupported("Operation Delete is not supported for %s; set Active to false instead." % entity)
         old = self._current(entity, body)
+        self._check_no_payment(entity, old["Id"], "delete")
         del self.data[entity][old["Id"]]
         self.deleted[entity][old["Id"]] = self.clock.iso_seconds()
         self._after_write(entity, None, old)
@@ -438,6 +439,7 @@ class Company(PaymentRules):
         if entity not in TRANSACTIONS:
             raise unsupported("Operation Void is not supported for %s." % entity)
         old = self._current(entity, body)
+        self._check_no_payment(entity, old["Id"], "void")
         rec = copy.deepcopy(old)
         for line in rec.get("Line", []):
             if "Amount" in line:

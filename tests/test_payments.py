@@ -162,6 +162,53 @@ class PaymentScenarios:
         self.assertEqual(float(self.remote(refund, "CreditMemo")["Balance"]), refund.amount_total)
         self.assert_agree(invoice | refund)
 
+    def test_cancelled_invoice_with_payment_and_credit_voided_after_them(self):
+        """An invoice paid (with a credit note and a payment for two invoices) is cancelled in
+        Odoo, which unreconciles both: QuickBooks refuses to void an invoice a Payment applies,
+        so the payment loses its line and the credit application goes first, then the void."""
+        self.enable_payments()
+        company = self.company_under_test()
+        invoice, other = self.pinvoice(100), self.pinvoice(50)
+        refund = self.pinvoice(20, move_type="out_refund")
+        (invoice | refund).line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable").reconcile()
+        payment = self.register(invoice | other, group_payment=True)
+        self.pdrain()
+        self.assertEqual(float(self.remote(invoice, "Invoice")["Balance"]), 0)
+        paid_on_invoice = invoice.amount_total - refund.amount_total
+        invoice.with_company(company).button_cancel()
+        self.assertEqual(invoice.state, "cancel")
+        self.pdrain()
+        invoice = invoice.with_company(company)
+        self.assertEqual(invoice.qbo_state, "synced", invoice.qbo_error)
+        voided = self.remote(invoice, "Invoice")
+        self.assertEqual((float(voided["TotalAmt"]), float(voided["Balance"])), (0, 0))
+        self.assertIn("Voided", voided["PrivateNote"])
+        remote = self.remote(self.qbo_payment(payment), "Payment")
+        self.assertEqual([l["LinkedTxn"][0]["TxnId"] for l in remote["Line"]], [other.with_company(company).qbo_id])
+        self.assertAlmostEqual(float(remote["UnappliedAmt"]), paid_on_invoice, places=2)
+        self.assertEqual(self.qbo_payment(refund).with_company(company).qbo_state, "none", "credit application deleted")
+        self.assert_agree(other | refund)
+
+    def test_deleted_invoice_with_payment_voided_after_it(self):
+        """Reset to draft (Odoo unreconciles) and deleted: the payment is updated, then the void."""
+        self.enable_payments()
+        company = self.company_under_test()
+        invoice, other = self.pinvoice(80), self.pinvoice(40)
+        payment = self.register(invoice | other, group_payment=True)
+        self.pdrain()
+        qbo_id = invoice.with_company(company).qbo_id
+        invoice.with_company(company).button_draft()
+        invoice.unlink()
+        self.pdrain()
+        voided = [r for r in self.sim.entities(self.realm_under_test, "Invoice") if r["Id"] == qbo_id][0]
+        self.assertEqual(float(voided["TotalAmt"]), 0)
+        jobs = self.env["qbo.job"].search([("company_id", "=", company.id), ("res_model", "=", "account.move"),
+                                           ("operation", "=", "void")])
+        self.assertEqual(jobs.mapped("state"), ["done"], jobs.mapped("error_message"))
+        remote = self.remote(self.qbo_payment(payment), "Payment")
+        self.assertEqual(len(remote["Line"]), 1)
+        self.assert_agree(other)
+
     def test_payment_waits_for_its_invoice(self):
         """Payment sync on, invoices not pushed automatically: the payment queues its invoice
         and is sent after it."""

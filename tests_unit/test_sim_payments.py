@@ -101,3 +101,27 @@ def test_foreign_currency_payment(us_api):
     assert payment["ExchangeRate"] == 1.2
     assert balance(us_api, "Invoice", inv["Id"]) == 60
     assert balance(us_api, "Customer", cust["Id"]) == 60
+
+
+def test_void_or_delete_refused_while_a_payment_applies_it(us_api):
+    """QuickBooks voids no invoice a Payment settles: the Payment's line is removed first."""
+    inv = ok(us_api.create("Invoice", invoice(lines=[line(amount=100, tax="NON")])), "Invoice")
+    memo = ok(us_api.create("CreditMemo", invoice(lines=[line(amount=30, tax="NON")])), "CreditMemo")
+    payment = ok(pay(us_api, 40, ("Invoice", inv, 70), ("CreditMemo", memo, 30)), "Payment")
+    current = ok(us_api.read("Invoice", inv["Id"]), "Invoice")
+    for entity, txn in (("invoice", current), ("creditmemo", ok(us_api.read("CreditMemo", memo["Id"]), "CreditMemo"))):
+        for operation in ("void", "delete"):
+            answer = us_api.post(entity, {"Id": txn["Id"], "SyncToken": txn["SyncToken"]}, operation=operation)
+            assert answer.fault_code == "6000" and "Payment %s" % payment["Id"] in str(answer.json)
+    assert balance(us_api, "Invoice", inv["Id"]) == 30 and balance(us_api, "Customer", "1") == 30
+    # the payment no longer applies them: voiding goes through, balances follow
+    unapplied = ok(us_api.post("payment", {"Id": payment["Id"], "SyncToken": payment["SyncToken"],
+                                           "CustomerRef": {"value": "1"}, "TotalAmt": 40, "Line": []}), "Payment")
+    assert unapplied["UnappliedAmt"] == 40
+    current = ok(us_api.read("Invoice", inv["Id"]), "Invoice")
+    voided = ok(us_api.post("invoice", {"Id": inv["Id"], "SyncToken": current["SyncToken"]}, operation="void"),
+                "Invoice")
+    assert voided["Balance"] == 0
+    memo = ok(us_api.read("CreditMemo", memo["Id"]), "CreditMemo")
+    ok(us_api.post("creditmemo", {"Id": memo["Id"], "SyncToken": memo["SyncToken"]}, operation="delete"), "CreditMemo")
+    assert balance(us_api, "Customer", "1") == -40
