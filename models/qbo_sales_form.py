@@ -45,6 +45,21 @@ class QboSalesForm(models.AbstractModel):
         override = account and account.with_company(company).qbo_line_product_id
         return override or company.sudo().qbo_line_product_id
 
+    def _qbo_line_account_problems(self, line, product, company):
+        """A line without a product books its income in QuickBooks on the account of the item it
+        is sent with: when the line's Odoo account is mapped to another QuickBooks account, the
+        income would land elsewhere than Odoo says, so the account needs its own item."""
+        account = line.get("account") and line["account"].with_company(company)
+        mapped = account and account.qbo_account_ref_id
+        booked = product.with_company(company)._qbo_income_ref(company)
+        if not mapped or not booked or mapped == booked:
+            return []
+        return [self.env._(
+            "The line '%(l)s' has no product and its account %(a)s is mapped to the QuickBooks account %(qa)s, but "
+            "the item it would be sent with (%(p)s) books income on %(qp)s: pick the QuickBooks item for lines "
+            "without a product on the account %(a)s.", l=line["name"] or self.env._("(no description)"),
+            a=account.display_name, qa=mapped.name, p=product.display_name, qp=booked.name)]
+
     # a document QBO already holds --------------------------------------------------------
     def _qbo_number_match_queries(self, company):
         """Documents are not matched by content, but one QBO already holds under the number this
@@ -135,6 +150,8 @@ class QboSalesForm(models.AbstractModel):
                     l=label, a=line.get("account") and line["account"].display_name or "-"))
             elif not product.with_company(company)._qbo_income_ref(company):
                 problems.append(self.env._("The product %(p)s has no income account for QuickBooks.", p=product.display_name))
+            elif not line["product"]:
+                problems += self._qbo_line_account_problems(line, product, company)
         problems += self._qbo_tax_plan(company, lines)["problems"]
         try:
             number = self._qbo_form_number(company)

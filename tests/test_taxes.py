@@ -34,6 +34,40 @@ class SameTotalsMixin:
             "name": f"Nickel {strategy}", "rounding": 0.05, "strategy": strategy, "rounding_method": "HALF-UP",
             "profit_account_id": income.id, "loss_account_id": expense.id})
 
+    def account_item_scenario(self, company, ref, make_invoice, drain, push, taxes, realm):
+        """A line without a product on an income account mapped to another QuickBooks account
+        than the default item's: refused before sending (the income would land elsewhere), then
+        sent with the item picked for that account, which books on the account's QuickBooks one."""
+        env = self.env(context=dict(self.env.context, allowed_company_ids=[company.id]))
+        company.qbo_line_product_id = self.services
+        account = env["account.account"].create({"code": f"4009{company.id:02d}", "name": "Storage income",
+                                                 "account_type": "income"}).with_company(company)
+        move = make_invoice([Command.create({"name": "Storage, March", "quantity": 2, "price_unit": 40.25,
+                                             "account_id": account.id, "tax_ids": [Command.set(taxes.ids)]})])
+        self.assertEqual(move.invoice_line_ids.account_id, account)
+        self.assertFalse(move._qbo_preflight(company), "the account is not mapped: the default item is used")
+        account.qbo_account_ref_id = ref("account", "2")
+        booked = self.services.with_company(company)._qbo_income_ref(company)
+        self.assertNotEqual(booked.qbo_id, "2")
+        problems = "\n".join(move._qbo_preflight(company))
+        self.assertIn(f"its account {account.display_name} is mapped to the QuickBooks account Services", problems)
+        self.assertIn(f"books income on {booked.name}", problems)
+        storage = env["product.product"].create({
+            "name": "Storage", "default_code": f"STO-{company.id}", "type": "service", "company_id": company.id,
+            "taxes_id": [Command.clear()], "property_account_income_id": account.id})
+        drain()
+        storage = storage.with_company(company)
+        self.assertEqual(storage.qbo_state, "synced", storage.qbo_error)
+        item = [i for i in self.sim.entities(realm, "Item") if i["Id"] == storage.qbo_id][0]
+        self.assertEqual(item["IncomeAccountRef"]["value"], "2")
+        account.qbo_line_product_id = storage
+        self.assertFalse(move._qbo_preflight(company))
+        inv = push(move)
+        self.assert_same_totals(move, inv)
+        line = self.item_lines(inv)[0]
+        self.assertEqual(line["SalesItemLineDetail"]["ItemRef"]["value"], storage.qbo_id)
+        self.assertEqual((line["Description"], line["Amount"]), ("Storage, March", 80.5))
+
     def epd_term(self, company, qbo_term):
         term = self.env["account.payment.term"].create({
             "name": f"2/10 Net 30 {company.name}", "company_id": company.id, "early_discount": True,
@@ -155,6 +189,10 @@ class TestTaxesUS(SameTotalsMixin, QboInvoiceCase):
         inv2 = self.push(move2)
         self.assertEqual(self.item_lines(inv2)[0]["SalesItemLineDetail"]["ItemRef"]["value"], freight.qbo_id)
         self.assert_same_totals(move2, inv2)
+
+    def test_us_line_without_product_on_a_mapped_income_account(self):
+        self.account_item_scenario(self.company, self.ref, lambda lines: self.invoice(lines=lines), self.drain,
+                                   self.push, self.tax_ca, self.US_REALM)
 
     def test_us_foreign_currency_at_the_booked_rate(self):
         eur = self.env.ref("base.EUR")
@@ -376,6 +414,10 @@ class TestTaxesCanada(SameTotalsMixin, QboCanadaCase):
                          self.services.with_company(self.ca).qbo_id)
         self.assertEqual(line["SalesItemLineDetail"]["TaxCodeRef"]["value"], "3")
         self.assertEqual(line["Description"], "Snow removal, February")
+
+    def test_ca_line_without_product_on_a_mapped_income_account(self):
+        self.account_item_scenario(self.ca, self.ca_ref, self.ca_invoice, self.drain_ca, self.push, self.gst,
+                                   self.CA_REALM)
 
     def test_ca_currency_not_enabled_refused(self):
         usd = self.env.ref("base.USD")
