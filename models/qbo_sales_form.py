@@ -48,9 +48,10 @@ class QboSalesForm(models.AbstractModel):
     def _qbo_line_account_problems(self, line, product, company):
         """A line without a product books its income in QuickBooks on the account of the item it
         is sent with: when the line's Odoo account is mapped to another QuickBooks account, the
-        income would land elsewhere than Odoo says, so the account needs its own item."""
+        income would land elsewhere than Odoo says, so the income account needs its own item (set
+        on the account, as the account form offers it for income accounts)."""
         account = line.get("account") and line["account"].with_company(company)
-        mapped = account and account.qbo_account_ref_id
+        mapped = account and account.internal_group == "income" and account.qbo_account_ref_id
         booked = product.with_company(company)._qbo_income_ref(company)
         if not mapped or not booked or mapped == booked:
             return []
