@@ -62,6 +62,7 @@ class Chunk:
         self.links = {}          # res_model -> {res_id: qbo.link id}
         self.batches = []        # (idempotency key, /batch items (bId = job id)): one request each
         self.singles = []        # (job id, entity, operation, payload, requestid)
+        self.bids = {}           # bId of a superseded job's first request -> the job that replays it
         self.base_url = None
         self.access_token = None
         self.results = {}        # job id -> (entity dict, None, True) or (None, QBOError, answered)

@@ -30,6 +30,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2
+from psycopg2.extras import Json
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
@@ -101,6 +102,19 @@ def bulk_update(model, rows):
     model.invalidate_model(columns)
 
 
+def as_json(value):
+    """A value for a jsonb column in bulk_update (SQL NULL for nothing)."""
+    return Json(value) if value else None
+
+
+def identities(entity):
+    """What identifies a QBO record among others of its entity (lowercased): its name, SKU,
+    email and document number, each tagged with its kind."""
+    values = {("name", entity.get("DisplayName") or entity.get("Name")), ("sku", entity.get("Sku")),
+              ("email", (entity.get("PrimaryEmailAddr") or {}).get("Address")), ("number", entity.get("DocNumber"))}
+    return {(kind, value.strip().lower()) for kind, value in values if isinstance(value, str) and value.strip()}
+
+
 class QboJob(models.Model):
     _name = "qbo.job"
     _description = "QuickBooks Online push job"
@@ -121,6 +135,10 @@ class QboJob(models.Model):
     batch_ref = fields.Char("Idempotency key", copy=False,
                             help="The requestid of the QuickBooks request that carried this job, kept until "
                                  "QuickBooks answers it: any re-send replays it, so nothing is created twice.")
+    sent_request = fields.Json(
+        copy=False, help="What was sent under the idempotency key the first time (entity, operation, payload and "
+                         "its bId or requestid): until QuickBooks answers that key, a re-send replays exactly this, "
+                         "so its answer (QuickBooks replays its first one) is read against what it answers.")
     follow_up = fields.Boolean(
         copy=False, help="The record changed while this job waited with the key of an unanswered request: "
                          "QuickBooks may answer that first request again, so the record is queued once more after.")
@@ -311,7 +329,8 @@ class QboJob(models.Model):
     def _qbo_claim(self, company_id, limit):
         """Take ready jobs of the lowest level not finished yet (pending or being sent: a later
         level waits until they are in) for this worker, committed as 'sending', an attempt
-        counted. Jobs of a worker that stopped (lease expired) are taken
+        counted; never a job of a record whose other job is in flight (its answer, perhaps the
+        creation of the record's twin, comes first). Jobs of a worker that stopped (lease expired) are taken
         back first, an attempt counted too (past the limit they are put in error), with their
         idempotency keys, so their re-send replays the same requestids."""
         cr = self.env.cr
@@ -329,11 +348,14 @@ class QboJob(models.Model):
         if not ids:
             cr.execute("""
                 WITH ready AS (
-                    SELECT id FROM qbo_job
+                    SELECT id FROM qbo_job j
                      WHERE company_id = %(c)s AND state = 'pending' AND next_attempt_at <= clock_timestamp() at time zone 'UTC'
                        AND level = (SELECT min(level) FROM qbo_job
                                      WHERE company_id = %(c)s AND (state = 'sending' OR (state = 'pending'
                                        AND next_attempt_at <= clock_timestamp() at time zone 'UTC')))
+                       -- one job of a record in flight at a time: a newer change waits for the answer
+                       AND NOT EXISTS (SELECT 1 FROM qbo_job s WHERE s.res_model = j.res_model AND s.res_id = j.res_id
+                                          AND s.company_id = j.company_id AND s.state = 'sending')
                      ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
                 UPDATE qbo_job j SET state = 'sending', attempts = j.attempts + 1,
                                      sent_at = now() at time zone 'UTC', write_date = now() at time zone 'UTC'
@@ -367,7 +389,10 @@ class QboJob(models.Model):
             if direct:  # e.g. an invoice PDF uploaded: sent on its own, applied by its model
                 outcome.update(direct._qbo_send_direct(company, client))
             groups = self._qbo_groups(company, outcome, plans)
-            all_matches = self._qbo_lookup(company, client, groups, outcome)
+            replays = self._qbo_replays(groups)
+            all_matches = self._qbo_lookup(company, client, [
+                (jobs, records.browse(sorted(set(jobs.filtered(lambda j: j.id not in replays).mapped("res_id")))), links)
+                for jobs, records, links in groups], outcome)
         except (RevokedError, AuthenticationError) as exc:
             # not the records' fault: the chunk waits for the reconnection, no attempt counted
             company.sudo().write({"qbo_state": "reconnect", "qbo_state_message": exc.user_message()})
@@ -381,8 +406,12 @@ class QboJob(models.Model):
             # a record whose earlier send may have created its match comes first
             keyed = set(jobs.filtered("batch_ref").mapped("res_id"))
             taken = self._qbo_taken(company, records, links, matches, keyed)
+            unsettled = self._qbo_unsettled_creates(company, records, links, matches, taken)
             for job in jobs:
                 if job.id in outcome:
+                    continue
+                if job.id in replays:
+                    plans[job.id] = replays[job.id]
                     continue
                 record = records.browse(job.res_id)
                 link = links.get(record.id)
@@ -390,6 +419,13 @@ class QboJob(models.Model):
                 try:
                     if record.id in taken:
                         raise record._qbo_match_taken(company, link, match, taken[record.id])
+                    if record.id in unsettled:
+                        raise QboPayloadError(self.env._(
+                            "QuickBooks %(entity)s %(name)s (id %(id)s) matches this record, but the request that "
+                            "sent %(other)s is not answered yet and may have created it: this record waits until "
+                            "it is.", entity=record._qbo_entity, id=match.get("Id"), other=unsettled[record.id].display_name,
+                            name=match.get("DisplayName") or match.get("Name") or match.get("DocNumber") or ""),
+                            code="defer")
                     payload, operation = record._qbo_prepare_payload(company, link, match)
                 except QboPayloadError as exc:
                     state = exc.code if exc.code in ("defer", "clash") else "error"
@@ -408,6 +444,44 @@ class QboJob(models.Model):
                 plans[job.id] = (record, operation, payload)
         self._qbo_plan_requests(chunk, plans)
         return chunk
+
+    def _qbo_replays(self, groups):
+        """{job id: (record, operation, payload)} of the jobs of `groups` whose idempotency key is
+        kept (QuickBooks never answered it) with what was sent under it: they send exactly that
+        again, not looked up nor rebuilt, so that QuickBooks' answer, a replay of its first one
+        when the first request was carried out, is read against what it answers. A change of
+        the record since then is pushed after (follow-up); a refusal settles the key, and the
+        record is built afresh at its next attempt."""
+        replays = {}
+        for jobs, records, _links in groups:
+            for job in jobs.filtered(lambda j: j.batch_ref and j.sent_request):
+                replays[job.id] = (records.browse(job.res_id), job.sent_request["operation"], job.sent_request["payload"])
+        return replays
+
+    def _qbo_unsettled_creates(self, company, records, links, matches, taken):
+        """{record id: other Odoo record} for the unlinked `records` whose match may be the work
+        of another record's create that QuickBooks has not answered yet (its job 'sending' in
+        another chunk, or waiting with its kept key): the create whose requestid made a QBO
+        record owns it, so the match is not adopted before that answer is known. The one
+        known is compared on what identifies a QBO record (name, SKU, email, number)."""
+        wanted = {rid: row for rid, row in matches.items()
+                  if row and rid not in taken and not (links.get(rid) and links[rid].qbo_id)}
+        if not wanted:
+            return {}
+        self.env.cr.execute("""SELECT res_id, sent_request FROM qbo_job
+                                WHERE company_id = %s AND res_model = %s AND state IN ('pending', 'sending')
+                                  AND batch_ref IS NOT NULL AND sent_request->>'operation' = 'create'""",
+                            [company.id, records._name])
+        claims = defaultdict(set)   # identifying value -> res ids whose unanswered create sent it
+        for res_id, sent in self.env.cr.fetchall():
+            for value in identities(sent.get("payload") or {}):
+                claims[value].add(res_id)
+        unsettled = {}
+        for rid, row in wanted.items():
+            others = set().union(*(claims.get(value, ()) for value in identities(row))) - {rid}
+            if others:
+                unsettled[rid] = records.browse(min(others))
+        return unsettled
 
     def _qbo_outcome_all(self, outcome, state, error):
         """`outcome` completed with `state` for every job that has none yet."""
@@ -429,6 +503,7 @@ class QboJob(models.Model):
         jobs = self.browse(sorted(plans))
         keys = {job.id: job.batch_ref for job in jobs if job.batch_ref}
         fresh = jobs.filtered(lambda j: not j.batch_ref)
+        sent = {job.id: job.sent_request for job in jobs if job.batch_ref and job.sent_request}
         writes = fresh.filtered(lambda j: plans[j.id][1] in ("create", "update"))
         singles = fresh - writes
         alone = self._qbo_singles(len(writes)) if writes else 0
@@ -439,7 +514,13 @@ class QboJob(models.Model):
         keys.update({job.id: f"{base}s" for job in singles})
         for index in range(0, len(writes), BATCH_ITEMS):
             keys.update({job.id: f"{base}-{index // BATCH_ITEMS}" for job in writes[index:index + BATCH_ITEMS]})
-        bulk_update(self, [{"id": job.id, "batch_ref": keys[job.id]} for job in fresh])
+        for job in fresh:
+            record, operation, payload = plans[job.id]
+            if record is not None:
+                sent[job.id] = {"entity": record._qbo_entity, "operation": operation, "payload": payload,
+                                "bId": str(job.id), "requestid": f"{keys[job.id]}-{job.id}"}
+        bulk_update(self, [{"id": job.id, "batch_ref": keys[job.id], "sent_request": as_json(sent.get(job.id))}
+                           for job in fresh])
         batches = defaultdict(list)
         for job in jobs:
             record, operation, payload = plans[job.id]
@@ -448,10 +529,15 @@ class QboJob(models.Model):
                 chunk.singles.append((job.id, ENTITY_BY_KIND[job.kind], "retire", {"Id": job.qbo_id}, f"{key}-{job.id}"))
                 continue
             chunk.plans[job.id] = (job.res_model, record.id, operation, payload)
+            # a job that took over the key of an older one (superseded) replays that one's bId and requestid
+            first = sent.get(job.id) or {}
+            bid, requestid = first.get("bId") or str(job.id), first.get("requestid") or f"{key}-{job.id}"
+            if int(bid) != job.id:
+                chunk.bids[int(bid)] = job.id
             if operation in ("create", "update") and not key.endswith("s"):
-                batches[key].append({"bId": str(job.id), "operation": operation, record._qbo_entity: payload})
+                batches[key].append({"bId": bid, "operation": operation, record._qbo_entity: payload})
             else:
-                chunk.singles.append((job.id, record._qbo_entity, operation, payload, f"{key}-{job.id}"))
+                chunk.singles.append((job.id, record._qbo_entity, operation, payload, requestid))
         chunk.batches = list(batches.items())
 
     def _qbo_finish(self, company, chunk, refreshing_client):
@@ -460,7 +546,7 @@ class QboJob(models.Model):
         refreshes it (`refreshing_client(company)`). A revoked connection met anywhere puts the
         company in "Reconnect needed" and every job without an answer back in the queue, its
         attempt not counted and its key kept."""
-        results = chunk.results
+        results = chunk.results = {chunk.bids.get(bid, bid): answer for bid, answer in chunk.results.items()}
         expired = {job_id for job_id, (_data, error, _answered) in results.items()
                    if isinstance(error, AuthenticationError) and not isinstance(error, RevokedError)}
         revoked = next((error for _data, error, _a in results.values() if isinstance(error, RevokedError)), None)
@@ -468,8 +554,9 @@ class QboJob(models.Model):
             try:
                 client = refreshing_client(company)
                 batches = [(key, items) for key, items in chunk.batches
-                           if any(int(item["bId"]) in expired for item in items)]
-                results.update(send_batches(client, batches))   # the same requestids
+                           if any(chunk.bids.get(int(item["bId"]), int(item["bId"])) in expired for item in items)]
+                results.update({chunk.bids.get(bid, bid): answer   # the same requestids
+                                for bid, answer in send_batches(client, batches).items()})
                 results.update(send_singles(client, [s for s in chunk.singles if s[0] in expired]))
             except QBOError as exc:
                 revoked = exc
@@ -490,6 +577,10 @@ class QboJob(models.Model):
                 else:   # the retirement of a deleted record's twin
                     record, operation, payload = None, "retire", None
                 outcome[job_id] = dict(self._qbo_classify(error, (record, operation, payload)), answered=answered)
+                if answered and outcome[job_id]["state"] == "error" and job_id in self.ids \
+                        and self.browse(job_id).follow_up:
+                    # the refusal answers what was first sent; the record changed since: sent afresh
+                    outcome[job_id]["state"] = "renew"
         return self._qbo_apply(company, outcome)
 
     def _qbo_groups(self, company, outcome, orphans):
@@ -655,7 +746,8 @@ class QboJob(models.Model):
         state = result["state"]
         vals = {"id": job.id, "state": "error", "attempts": job.attempts, "next_attempt_at": job.next_attempt_at,
                 "qbo_id": job.qbo_id or None, "error_code": result.get("code"), "error_message": result.get("message"),
-                "done_at": now, "batch_ref": job.batch_ref or None, "follow_up": job.follow_up}
+                "done_at": now, "batch_ref": job.batch_ref or None, "follow_up": job.follow_up,
+                "sent_request": job.sent_request or None}
         if state == "done":
             problem = result.get("problem")
             vals.update(state="error" if problem else "done", qbo_id=(result.get("entity") or {}).get("Id") or vals["qbo_id"],
@@ -663,7 +755,7 @@ class QboJob(models.Model):
         elif state in ("retry", "stale") and job.attempts >= MAX_ATTEMPTS:
             vals["error_message"] = self.env._("Given up after %(n)s attempts: %(message)s", n=job.attempts,
                                                message=result.get("message") or "-")
-        elif state in ("retry", "stale", "defer", "clash", "release"):
+        elif state in ("retry", "stale", "defer", "clash", "release", "renew"):
             counted = state in ("retry", "stale")
             attempts = job.attempts if counted else max(job.attempts - 1, 0)
             # the client already retried quickly: back off, and never sooner than QBO asked
@@ -675,6 +767,8 @@ class QboJob(models.Model):
                 vals.update(batch_ref=None, follow_up=False)
         elif state == "cancelled":
             vals.update(state="cancelled", error_code=None)
+        # what was sent is kept only as long as its key waits for an answer
+        vals["sent_request"] = as_json(vals["sent_request"] if vals["state"] == "pending" and vals["batch_ref"] else None)
         return vals
 
     def _qbo_link_vals(self, link, job_vals, result, now, queued):
@@ -770,7 +864,8 @@ class QboJob(models.Model):
                 # a newer change of the record waits already: it carries this job's key on
                 vals.update(state="cancelled", done_at=now, error_message=self.env._("Superseded by a newer change."))
                 if vals["batch_ref"]:
-                    handed.append({"id": newer, "batch_ref": vals["batch_ref"], "follow_up": True})
+                    handed.append({"id": newer, "batch_ref": vals["batch_ref"], "follow_up": True,
+                                   "sent_request": as_json(job.sent_request)})
             job_rows.append(vals)
             direct = job.operation in DIRECT_OPERATIONS   # it leaves the record's link alone
             link = None if direct else links.get((job.res_model, job.res_id))

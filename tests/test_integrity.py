@@ -342,6 +342,123 @@ class TestIdempotencyAndRevocation(QboIntegrityCase):
 
 
 @tagged("post_install", "-at_install")
+class TestReplayedAnswers(QboIntegrityCase):
+    """What `make chaos` found: a kept key's answer is QuickBooks' answer to what was first sent
+    under it, and a QuickBooks record is owned by the create whose requestid made it."""
+
+    def lose_every_answer(self):
+        """One drain in which QuickBooks carries out every write and Odoo hears nothing back
+        (nothing to find yet: the lookup is skipped, its answer would be lost too)."""
+        self.sim.set_faults(self.US_REALM, lost_rate=1.0, seed=3)
+        with patch.object(QboJob, "_qbo_lookup", lambda jobs, company, client, groups, outcome:
+                          [{} for _group in groups]):
+            self.drain(max_retries=0)
+        self.sim.set_faults(self.US_REALM)
+
+    def customers(self, prefix):
+        return {c["Id"]: c for c in self.qbo("Customer") if c["DisplayName"].startswith(prefix)}
+
+    def test_replayed_refusal_of_a_clash_is_retried_under_the_suffixed_name(self):
+        partners = self.Partner.create([{"name": "Triple Shop", "is_company": True, "ref": f"TS-{i}",
+                                         "email": f"ts{i}@example.com", "qbo_hub": "active"} for i in range(3)])
+        self.lose_every_answer()
+        self.assertEqual(len(self.customers("Triple Shop")), 1, "the first create went through, the others met 6240")
+        jobs = self.jobs(partners)
+        self.assertEqual(set(jobs.mapped("state")), {"pending"})
+        self.assertEqual(len(set(jobs.mapped("batch_ref"))), 1, "one request, its key kept")
+        self.assertEqual({job.sent_request["payload"]["DisplayName"] for job in jobs}, {"Triple Shop"})
+        for _round in range(3):
+            self.make_ready()
+            self.drain()
+        self.assertEqual(set(partners.mapped("qbo_state")), {"synced"}, partners.mapped("qbo_error"))
+        remote = self.customers("Triple Shop")
+        self.assertEqual(len(remote), 3, "no duplicate, none missing")
+        self.assertEqual(set(partners.mapped("qbo_id")), set(remote))
+        for partner in partners:
+            customer = remote[partner.qbo_id]
+            self.assertEqual(customer["PrimaryEmailAddr"]["Address"], partner.email, "each holds its own record")
+            self.assertIn(customer["DisplayName"], ("Triple Shop", f"Triple Shop ({partner.ref})"))
+        self.assertEqual(sorted(c["DisplayName"] for c in remote.values()).count("Triple Shop"), 1)
+        self.assertGreaterEqual(self.sim.counters(self.US_REALM).get("replayed", 0), 1, "the key was replayed")
+        self.assertFalse(self.jobs(partners).filtered(lambda j: j.state in ("pending", "sending", "error")))
+        self.assertFalse(self.jobs(partners).filtered("sent_request"), "kept only while the key waits")
+
+    def test_match_made_by_an_unanswered_create_of_another_record_is_not_adopted(self):
+        first = self.Partner.create({"name": "Race Corner", "is_company": True, "ref": "RC-1",
+                                     "email": "first@race.example", "qbo_hub": "active"})
+        self.lose_every_answer()
+        created = self.customers("Race Corner")
+        self.assertEqual(len(created), 1)
+        first_job = self.jobs(first)
+        # the first record's request is still in flight in another worker's chunk
+        self.env.cr.execute("UPDATE qbo_job SET state = 'sending', sent_at = now() at time zone 'UTC' WHERE id = %s",
+                            [first_job.id])
+        second = self.Partner.create({"name": "Race Corner", "is_company": True, "ref": "RC-2",
+                                      "email": "second@race.example", "qbo_hub": "active"})
+        self.drain()
+        second_job = self.jobs(second)
+        self.assertEqual(second_job.state, "pending", second_job.error_message)
+        self.assertFalse(second.qbo_id, "the match may be the first record's creation: not adopted")
+        self.assertIn("not answered yet", second_job.error_message)
+        self.assertEqual(second_job.attempts, 0, "waiting for another's answer is no attempt")
+        (remote,) = self.customers("Race Corner").values()
+        self.assertEqual(remote["PrimaryEmailAddr"]["Address"], "first@race.example", "not overwritten")
+        # the worker of the first record died: its lease expires and its kept key is replayed
+        self.expire_leases()
+        for _round in range(3):
+            self.make_ready()
+            self.drain()
+        self.assertEqual(first.qbo_state, "synced", first.qbo_error)
+        self.assertEqual(first.qbo_id, next(iter(created)), "the create whose requestid made it owns it")
+        self.assertEqual(second.qbo_state, "synced", second.qbo_error)
+        remote = self.customers("Race Corner")
+        self.assertEqual(len(remote), 2)
+        self.assertEqual(remote[first.qbo_id]["PrimaryEmailAddr"]["Address"], "first@race.example")
+        self.assertEqual(remote[second.qbo_id]["DisplayName"], "Race Corner (RC-2)")
+
+    def test_replayed_create_with_a_change_made_meanwhile_follows_up(self):
+        partner = self.Partner.create({"name": "Drifting Shop", "is_company": True, "ref": "DS-1",
+                                       "qbo_hub": "active"})
+        self.lose_every_answer()
+        partner.name = "Drifting Shop Renamed"   # coalesces into the waiting job
+        for _round in range(3):
+            self.make_ready()
+            self.drain()
+        self.assertEqual(partner.qbo_state, "synced", partner.qbo_error)
+        remote = self.customers("Drifting Shop")
+        self.assertEqual(len(remote), 1, "the replay is the first create: nothing created twice")
+        self.assertEqual(remote[partner.qbo_id]["DisplayName"], "Drifting Shop Renamed")
+
+    def test_superseded_job_replays_the_first_request_it_took_over(self):
+        partner = self.Partner.create({"name": "Handed Shop", "is_company": True, "city": "Boston",
+                                       "qbo_hub": "active"})
+        original = QboJob._qbo_plan_requests
+        changes = ["Denver"]
+
+        def change_while_sending(jobs, chunk, plans):
+            result = original(jobs, chunk, plans)
+            if changes:   # the record changes while its job is 'sending': a new job waits beside it
+                partner.with_env(jobs.env).write({"city": changes.pop()})
+            return result
+        with patch.object(QboJob, "_qbo_plan_requests", change_while_sending):
+            self.lose_every_answer()
+        jobs = self.jobs(partner)
+        first, newer = jobs.sorted("id")
+        self.assertEqual(first.state, "cancelled", "superseded by the newer change")
+        self.assertEqual(newer.state, "pending")
+        self.assertEqual(newer.batch_ref, first.batch_ref, "the unanswered key is carried on")
+        self.assertEqual(newer.sent_request["bId"], str(first.id), "with the request it was sent in")
+        self.assertTrue(newer.follow_up)
+        for _round in range(3):
+            self.make_ready()
+            self.drain()
+        remote = self.customers("Handed Shop")
+        self.assertEqual(len(remote), 1, "the replay answered the first create: nothing created twice")
+        self.assertEqual(partner.qbo_state, "synced", partner.qbo_error)
+        self.assertEqual(remote[partner.qbo_id]["BillAddr"]["City"], "Denver", "the change follows the replay")
+
+
+@tagged("post_install", "-at_install")
 class TestLifeCycle(QboIntegrityCase):
     """Point 4: archive / unarchive, delete, merge."""
 
