@@ -9,6 +9,8 @@ Two companies, each connected to its own simulated QuickBooks company:
 - the Canadian company (CAD, one currency, tax rounded per line): GST, HST and PST BC on the
   lines of one invoice, the group GST + PST BC (QuickBooks' combined code), HST included in
   prices, the same cash roundings, early-payment discount and lines without a product.
+In both, some lines without a product sit on an income account mapped to another QuickBooks
+account than the default item's: they go on the item picked for that account.
 Every invoice carries 1 to 4 lines with line discounts and untaxed (zero-rated) lines; at least
 500 posted invoices in all, 100 credit notes (most applied to an invoice of their customer),
 400 customer payments: partial, one payment for several invoices, overpayments, and some
@@ -137,7 +139,16 @@ def extras(env, company, key):
         "discount_percentage": 2, "discount_days": EPD_DAYS, "early_pay_discount_computation": "mixed",
         "line_ids": [Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})]})
     epd.with_company(company).qbo_term_ref_id = qbo_ref(env, company, "term", "3")
-    return roundings, epd
+    # an income account mapped to QuickBooks' Services account, whose lines without a product go
+    # on an item of their own (booking on that account)
+    storage = Account.create({"code": f"4009{company.id:02d}", "name": f"{PREFIX} storage income",
+                              "account_type": "income"})
+    storage.qbo_account_ref_id = qbo_ref(env, company, "account", "2")
+    storage.qbo_line_product_id = Product.create({
+        "name": f"{PREFIX}{key} storage", "default_code": f"{PREFIX}{key}STO", "type": "service",
+        "list_price": 0, "company_id": company.id, "taxes_id": [Command.clear()],
+        "property_account_income_id": storage.id})
+    return roundings, epd, storage
 
 
 def build(h, env, company, key, term, taxes, rng):
@@ -145,7 +156,7 @@ def build(h, env, company, key, term, taxes, rng):
     (invoices, credit notes, kind per invoice id)."""
     customers, invoice_count, refund_count, _payments = SIZES[key]
     company.write({"qbo_sync_payments": True, "qbo_sync_customers": True, "qbo_sync_products": True})
-    roundings, epd = extras(env, company, key)
+    roundings, epd, storage = extras(env, company, key)
     currencies = {}
     values = {"company_id": company.id}
     if key == "us":
@@ -183,6 +194,8 @@ def build(h, env, company, key, term, taxes, rng):
                     "tax_ids": [Command.clear()] if untaxed else [Command.set(tax.ids)]}
             if kind == "no_product" and k % 2 == 0:
                 line["name"] = f"Work without a product, part {k + 1}"
+                if k == 2:   # on the account that has its own item
+                    line["account_id"] = storage.id
             else:
                 line["product_id"] = products[(n + k) % len(products)].id
             lines.append(Command.create(line))
