@@ -41,9 +41,9 @@ from .qbo_rate import PgRateLimiter, budget_cursor
 _logger = logging.getLogger(__name__)
 
 REALM_LOCK_SPACE = 0x51B1   # first key of the advisory locks that claim a realm for one worker
-SENDERS = 6                 # sender threads of one worker
 SINGLE_SEQUENCES = 2        # a chunk's single writes go in this many parallel sequences
 FLIGHTS = 4                 # chunks one worker has in flight at once
+SENDERS = FLIGHTS * (1 + SINGLE_SEQUENCES)   # sender threads: a chunk's sends never queue behind another's
 FLIGHTS_PER_COMPANY = 2     # of which one company's (the next is prepared while one is sent)
 POLL = 1.0                  # seconds between two looks for a new turn while chunks are in flight
 MAX_RETRY_AFTER = 120       # a longer Retry-After gives the chunk back to the queue
@@ -233,6 +233,11 @@ class Lane:
         with self.registry.cursor() as cr:
             candidates = self._candidates(cr)
         for company_id, realm in candidates:
+            if self.held[realm] and self._main_limiter(realm).ready_in() > POLL:
+                # this lane's chunks in flight spent the realm's minute: the next chunk's lookup
+                # would hold this thread (and every other company's turn) until the minute has
+                # room; look again at the next poll
+                continue
             if not self._lock_realm(realm):
                 continue   # another worker drains this realm
             chunk = None

@@ -103,6 +103,23 @@ class PgRateLimiter:
         cr.commit()  # pylint: disable=invalid-commit  # the limiter's own bookkeeping cursor
         return max(wait, 0.0)
 
+    def ready_in(self, kinds=("batch", "request")):
+        """Seconds until this realm's budgets of `kinds` have room (0: now), nothing reserved."""
+        cr = self._cursor()
+        wait = 0.0
+        for kind in kinds:
+            cr.execute("""
+                SELECT EXTRACT(EPOCH FROM (sent_at + make_interval(secs => %(window)s) - clock_timestamp()))
+                  FROM qbo_rate_log WHERE realm = %(realm)s AND kind = %(kind)s
+                 ORDER BY sent_at DESC OFFSET %(limit)s - 1 LIMIT 1""",
+                       {"realm": self.realm, "kind": kind, "window": self.window, "limit": self.budgets[kind]})
+            row = cr.fetchone()
+            wait = max(wait, float(row[0]) if row else 0.0)
+        cr.commit()  # pylint: disable=invalid-commit  # the limiter's own bookkeeping cursor
+        if self.transient:
+            self._close_cursor()
+        return max(wait, 0.0)
+
     def _take_slot(self):
         """Hold one of the realm's in-flight slots (a session advisory lock), waiting for one."""
         limit = self.budgets["concurrent"]

@@ -1,6 +1,7 @@
 """Realms side by side, fair turns between companies, single writes beside the batches and the
 10-at-once guard (issue 16; issue 10 point 7)."""
 import threading
+import uuid
 from unittest.mock import patch
 
 from odoo import api, sql_db
@@ -264,3 +265,41 @@ class TestInFlightGuard(QboSyncCase):
         self.assertEqual(len(peak), 60)
         self.assertLessEqual(max(peak), 10)
         self.assertEqual(self.sim.counters(self.US_REALM)["throttled"], 0)
+
+    def test_ready_in_says_when_the_minute_has_room_without_taking_it(self):
+        """What a lane asks before claiming a chunk of a realm it already sends (its lookup would
+        otherwise hold the worker's thread, and every other company's turn, until the minute
+        has room): nothing is reserved by asking."""
+        realm = f"ready-in-test-{uuid.uuid4().hex[:12]}"
+        budgets = {"request": 3, "batch": 2, "concurrent": 10}
+        limiter = PgRateLimiter(self.env.cr.dbname, realm, budgets, sleep=lambda s: None)
+        try:
+            self.assertEqual(limiter.ready_in(), 0.0, "an unused realm has room at once")
+            limiter.acquire("batch")
+            limiter.release()
+            self.assertEqual(limiter.ready_in(), 0.0, "one batch of two: room left")
+            limiter.acquire("batch")
+            limiter.release()
+            wait = limiter.ready_in()
+            self.assertGreater(wait, 55, "two batches of two: the next one waits for the first to leave the minute")
+            self.assertEqual(limiter.ready_in(("request",)), 0.0, "two requests of three: room left")
+            self.assertAlmostEqual(limiter.ready_in(), wait, delta=1, msg="asking took nothing")
+        finally:
+            limiter.close()
+
+    def test_clients_beside_the_drain_count_in_the_realm_budget(self):
+        """A list refresh, an import or a CDC read (any client of _qbo_client without a limiter
+        of its own) reserves its requests in the realm's budget the workers share, and gives its
+        connection back after each answer."""
+        realm = self.company.qbo_realm_id
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
+            cr.execute("SELECT clock_timestamp()")
+            started = cr.fetchone()[0]
+            client = self.company._qbo_client()
+            client.company_info()
+            client.preferences()
+            cr.rollback()   # a new snapshot: the reservations were committed on the budget's own connection
+            cr.execute("SELECT count(*) FROM qbo_rate_log WHERE realm = %s AND kind = 'request' AND sent_at >= %s",
+                       [realm, started])
+            self.assertEqual(cr.fetchone()[0], 2)
+        self.assertIsNone(client.rate_limiter._cr, "the budget's connection is back in the pool")
