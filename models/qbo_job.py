@@ -413,7 +413,7 @@ class QboJob(models.Model):
                 if job.id in replays:
                     plans[job.id] = replays[job.id]
                     continue
-                record = records.browse(job.res_id)
+                record = records.browse(job.res_id).with_prefetch(records._prefetch_ids)   # one read for all
                 link = links.get(record.id)
                 match = matches.get(record.id)
                 try:
@@ -612,7 +612,7 @@ class QboJob(models.Model):
                         outcome[job.id] = {"state": "cancelled", "message": self.env._("The record no longer exists.")}
                     continue
                 try:
-                    problems = records.browse(job.res_id)._qbo_preflight(company)
+                    problems = records.browse(job.res_id).with_prefetch(records._prefetch_ids)._qbo_preflight(company)
                 except psycopg2.Error:
                     raise
                 except Exception as exc:  # noqa: BLE001
@@ -841,12 +841,16 @@ class QboJob(models.Model):
         links = {(link.res_model, link.res_id): link for link in Link.search([
             ("company_id", "=", company.id), ("res_model", "in", list(set(self.mapped("res_model")))),
             ("res_id", "in", list(set(self.mapped("res_id"))))])}
-        for job in self:
-            result = outcome.get(job.id)
-            if result and result["state"] == "done" and result.get("entity") and job.operation == "push":
-                record = self.env[job.res_model].browse(job.res_id).with_company(company).exists()
-                # e.g. QBO's total against Odoo's: the record is linked, and in error if they differ
-                result["problem"] = record._qbo_check_result(company, result["entity"]) if record else None
+        checked = self.filtered(lambda j: j.operation == "push" and (outcome.get(j.id) or {}).get("state") == "done"
+                                and outcome[j.id].get("entity"))
+        alive = {res_model: self.env[res_model].with_company(company).browse(    # one query and one read a model
+                     checked.filtered(lambda j: j.res_model == res_model).mapped("res_id")).exists()
+                 for res_model in set(checked.mapped("res_model"))}
+        for job in checked:
+            records = alive[job.res_model]
+            record = records.browse([job.res_id] if job.res_id in records._ids else []).with_prefetch(records._prefetch_ids)
+            # e.g. QBO's total against Odoo's: the record is linked, and in error if they differ
+            outcome[job.id]["problem"] = record._qbo_check_result(company, outcome[job.id]["entity"]) if record else None
         self._qbo_check_answers(company, outcome, links)
         # other jobs waiting for the same records (a change queued while these were sending)
         self.env.cr.execute("""SELECT res_model, res_id, operation, id FROM qbo_job
