@@ -317,7 +317,9 @@ class Lane:
         """Apply the results of the chunks whose sends are over (waiting up to `timeout`)."""
         ready = [chunk for chunk in self.flying if chunk.done()]
         if not ready:
-            wait([f for chunk in self.flying for f in chunk.futures], timeout=timeout, return_when=FIRST_COMPLETED)
+            # the sends still running (a finished one would end the wait at once: no busy loop)
+            wait([f for chunk in self.flying for f in chunk.futures if not f.done()], timeout=timeout,
+                 return_when=FIRST_COMPLETED)
             ready = [chunk for chunk in self.flying if chunk.done()]
         for chunk in ready:
             self.flying.remove(chunk)
