@@ -38,6 +38,7 @@ from odoo.tools.sql import create_index
 
 from ..qbo import BATCH_SIZE, AuthenticationError, DuplicateNameError, QBOError, RevokedError, StaleObjectError
 from .qbo_drain import Chunk, Lane, send_batches, send_singles
+from .qbo_rate import MARGIN as RATE_MARGIN, WINDOW as RATE_WINDOW
 from .qbo_sync_mixin import QboPayloadError, in_queries, link_state
 from .qbo_walls import check_record_company, within_company
 
@@ -295,11 +296,13 @@ class QboJob(models.Model):
                 "batch": int(get("qbo_financial_hub.batches_per_minute", 40)),
                 "concurrent": int(get("qbo_financial_hub.concurrent_requests", 10))}
 
-    @api.model
-    def _qbo_singles(self, count):
+    def _qbo_singles(self, count, realm=None):
         """How many of a claim of `count` jobs are sent one per request, beside its /batch
-        requests: all of a claim of a few jobs (one request instead of one batch), else the
-        share that uses both of a realm's budgets at once, whole batches of 30 for the rest.
+        requests: all of a claim of a few jobs (one request instead of one batch); none while
+        the minute's batches of `realm` have room for the whole claim (a single write costs a
+        request and more time than its share of a /batch: it only helps past the batch
+        ceiling); else the share that uses both of a realm's budgets at once, whole batches of
+        30 for the rest.
         With Intuit's 500 requests and 40 batches a minute, and one /batch of lookups per
         chunk, 180 of 600: per chunk 15 batches and 195 requests, about 1,500 writes a
         minute where batches alone carry 1,170."""
@@ -308,6 +311,8 @@ class QboJob(models.Model):
         if count <= SINGLES_UP_TO:
             return count
         budgets = self._qbo_budgets()
+        if realm and self._qbo_batch_room(realm, budgets["batch"]) > -(-count // BATCH_ITEMS):
+            return 0
         spare = budgets["request"] - budgets["batch"]
         if spare <= 0:
             return 0
@@ -316,6 +321,19 @@ class QboJob(models.Model):
         share = spare * (per_batch + lookup) / (budgets["batch"] + spare * per_batch)
         batched = BATCH_ITEMS * round((1 - share) * count / BATCH_ITEMS)
         return min(max(count - batched, 0), count)
+
+    def _qbo_batch_room(self, realm, limit):
+        """/batch requests `realm` may still send this minute: its budget less the batches in
+        its window (qbo_rate.py) and those of its other chunks claimed and not answered yet
+        (some of which are in the window already: the room is never overstated)."""
+        self.env.cr.execute("""
+            SELECT (SELECT count(*) FROM qbo_rate_log WHERE realm = %(realm)s AND kind = 'batch'
+                       AND sent_at > clock_timestamp() - make_interval(secs => %(window)s))
+                 + (SELECT count(DISTINCT j.batch_ref) FROM qbo_job j JOIN res_company c ON c.id = j.company_id
+                     WHERE c.qbo_realm_id = %(realm)s AND j.state = 'sending' AND j.batch_ref IS NOT NULL
+                       AND j.batch_ref NOT LIKE '%%s' AND NOT j.id = ANY(%(ids)s))""",
+                            {"realm": realm, "window": RATE_WINDOW * RATE_MARGIN, "ids": self.ids})
+        return limit - self.env.cr.fetchone()[0]
 
     @api.model
     def _qbo_single_writes(self):
@@ -506,7 +524,7 @@ class QboJob(models.Model):
         sent = {job.id: job.sent_request for job in jobs if job.batch_ref and job.sent_request}
         writes = fresh.filtered(lambda j: plans[j.id][1] in ("create", "update"))
         singles = fresh - writes
-        alone = self._qbo_singles(len(writes)) if writes else 0
+        alone = self._qbo_singles(len(writes), chunk.realm) if writes else 0
         if alone:
             singles |= writes[-alone:]
             writes = writes[:len(writes) - alone]

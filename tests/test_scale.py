@@ -118,6 +118,9 @@ class TestScale(QboSyncCase):
         ICP.set_param("qbo_financial_hub.batches_per_minute", 400)
         partners = self.customers(self.env, "Split", 60)
         jobs = self.claim(600)
+        # the minute's batches are spent (seen by the plan, in this transaction only)
+        self.env.cr.execute("""INSERT INTO qbo_rate_log (realm, kind, sent_at)
+                               SELECT %s, 'batch', clock_timestamp() FROM generate_series(1, 400)""", [self.US_REALM])
         # the keys are given when the chunk is prepared, committed before anything is sent
         company = self.company.with_company(self.company)
         jobs._qbo_prepare(company, company._qbo_client(**OPTIONS))
@@ -148,6 +151,22 @@ class TestScale(QboSyncCase):
         names = [c["DisplayName"] for c in self.qbo("Customer") if c["DisplayName"].startswith("Split ")]
         self.assertEqual(len(names), 60, "no duplicate")
         self.assertEqual(set(partners.mapped("qbo_state")), {"synced"})
+
+    def test_no_single_writes_while_the_minutes_batches_have_room(self):
+        """A single write costs a request and more time than its share of a /batch: while the
+        realm's minute has batches to spare for the whole chunk (none spent by others, none
+        held by its chunks in flight), the chunk goes in batches only."""
+        ICP = self.env["ir.config_parameter"].sudo()
+        ICP.set_param("qbo_financial_hub.requests_per_minute", 5000)
+        ICP.set_param("qbo_financial_hub.batches_per_minute", 400)
+        self.customers(self.env, "Roomy", 60)
+        jobs = self.claim(600)
+        company = self.company.with_company(self.company)
+        jobs._qbo_prepare(company, company._qbo_client(**OPTIONS))
+        self.assertFalse(jobs.filtered(lambda j: j.batch_ref.endswith("s")), "no single write")
+        self.assertEqual(len(set(jobs.mapped("batch_ref"))), 2, "two /batch requests of 30")
+        # another chunk of the realm claimed and not answered holds the rest of the minute
+        self.assertEqual(jobs._qbo_batch_room(self.US_REALM, 400), jobs.browse()._qbo_batch_room(self.US_REALM, 400) + 2)
 
     def test_few_jobs_go_alone_and_single_writes_can_be_switched_off(self):
         self.customers(self.env, "Alone", 2)
