@@ -99,14 +99,15 @@ def run(h):
 
 def print_table(measured):
     rows = [("", "records", "errors", "seconds", "rec/min", "requests", "req/rec", "metered/rec", "sql/rec",
-             "cpu ms/rec", "429s")]
+             "cpu ms/rec", "sim ms/rec", "429s")]
     for label, m in measured:
         records = m["records"] or 1
         rows.append((label, m["records"], m["errors"], f"{m['seconds']:.1f}", f"{m['rate']:.0f}", m["requests"],
                      f"{m['requests'] / records:.3f}",
                      "n/a" if m.get("metered") is None else f"{m['metered'] / records:.3f}",
                      "n/a" if m["sql"] is None else f"{m['sql'] / records:.3f}",
-                     f"{m['cpu'] * 1000 / records:.2f}", m["throttled"]))
+                     f"{m['cpu'] * 1000 / records:.2f}",
+                     "n/a" if m.get("sim_cpu") is None else f"{m['sim_cpu'] * 1000 / records:.2f}", m["throttled"]))
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     print()
     for row in rows:
@@ -206,7 +207,9 @@ def sustained(h, state):
     rate = state["sustained"] = m["steady_rate"]
     return ([("sustained: odoo engine, batches + singles", m)],
             [f"bench sustained: {rate:.0f} rec/min over {m['records']} records, one realm "
-             f"(after its first minute; {m['rate']:.0f} over the whole phase, 429s={m['throttled']})"])
+             f"(after its first minute; {m['rate']:.0f} over the whole phase, 429s={m['throttled']}; CPU ms/rec "
+             f"{m['cpu'] * 1000 / (m['records'] or 1):.2f} in Odoo, {m['sim_cpu'] * 1000 / (m['records'] or 1):.2f} "
+             "in the simulator)"])
 
 
 def quiet(env):
@@ -241,7 +244,8 @@ def realms(h, state):
     return ([(f"realms: {REALMS} realms, {CRON_WORKERS} cron workers", m)],
             [f"bench realms: {REALMS} realms, {m['rate']:.0f} rec/min total, CPU ms/rec "
              f"{m['cpu'] * 1000 / (m['records'] or 1):.2f} ({ratio:.1f} x the single-realm figure, "
-             f"{CRON_WORKERS} cron workers, 429s={m['throttled']})"])
+             f"{CRON_WORKERS} cron workers; the simulator's CPU ms/rec {m['sim_cpu'] * 1000 / (m['records'] or 1):.2f}, "
+             f"429s={m['throttled']})"])
 
 
 @phase
@@ -322,7 +326,7 @@ def measure_workers(h, company_ids, realms, count, after_job):
     """Drain the queues of `company_ids` with `count` Odoo cron worker processes, until none
     of their jobs is left; the workers' CPU and SQL, the simulator's counters of `realms`."""
     before = [h.sim.counters(realm) for realm in realms]
-    metered0 = sum(metered_reads(h, realm) for realm in realms)
+    metered0, sim0 = sum(metered_reads(h, realm) for realm in realms), sim_cpu(h)
     first_call = datetime.utcnow()
     workers = h.cron_workers(count, tag="realms")
     started = time.monotonic()
@@ -351,14 +355,14 @@ def measure_workers(h, company_ids, realms, count, after_job):
     return {"records": records, "errors": errors, "seconds": seconds, "rate": records * 60 / max(seconds, 1e-6),
             "requests": sum(a["total"] - b["total"] for a, b in zip(after, before)),
             "throttled": sum(a["throttled"] - b["throttled"] for a, b in zip(after, before)),
-            "sql": stats["sql"], "cpu": stats["cpu"],
+            "sql": stats["sql"], "cpu": stats["cpu"], "sim_cpu": sim_cpu(h) - sim0,
             "metered": sum(metered_reads(h, realm) for realm in realms) - metered0}
 
 
 def measure_engine(h, company_id, after_job=0, realm=US_REALM):
     """Drain the queue with the engine (as its cron does) until no job is left; counts the
     jobs created after job id `after_job` (those of this phase)."""
-    before, metered0 = h.sim.counters(realm), metered_reads(h, realm)
+    before, metered0, sim0 = h.sim.counters(realm), metered_reads(h, realm), sim_cpu(h)
     sql0, cpu0, first_call = sql_db.sql_counter, time.process_time(), datetime.utcnow()
     started = time.monotonic()
     while time.monotonic() - started < TIME_LIMIT:
@@ -370,7 +374,7 @@ def measure_engine(h, company_id, after_job=0, realm=US_REALM):
             break
         if not done:
             time.sleep(1)  # jobs waiting for their retry time
-    sql, cpu = sql_db.sql_counter - sql0, time.process_time() - cpu0
+    sql, cpu, simulator = sql_db.sql_counter - sql0, time.process_time() - cpu0, sim_cpu(h) - sim0
     after = h.sim.counters(realm)
     with h.registry.cursor() as cr:
         cr.execute("""SELECT count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state <> 'done'),
@@ -390,9 +394,15 @@ def measure_engine(h, company_id, after_job=0, realm=US_REALM):
     seconds = (last_done - first_call).total_seconds() if last_done else time.monotonic() - started
     return {"records": records, "errors": errors, "seconds": seconds, "rate": records * 60 / max(seconds, 1e-6),
             "requests": after["total"] - before["total"], "throttled": after["throttled"] - before["throttled"],
-            "sql": sql, "cpu": cpu, "metered": metered_reads(h, realm) - metered0,
+            "sql": sql, "cpu": cpu, "sim_cpu": simulator, "metered": metered_reads(h, realm) - metered0,
             "steady_rate": (steady * 60 / (last_done - steady_from).total_seconds()
                             if last_done and last_done > steady_from else 0.0)}
+
+
+def sim_cpu(h):
+    """CPU seconds the simulator's process has used so far (it runs beside Odoo on the same cores)."""
+    fields = open(f"/proc/{h.sim.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def per_thousand(count, records):
@@ -445,7 +455,7 @@ def run_baseline(h, label, work):
     """Run `work` [(fn, i)] one at a time; the measures of the run."""
     from quickbooks.exceptions import QuickbooksException
     stats = work.stats
-    before, metered0 = h.sim.counters(US_REALM), metered_reads(h, US_REALM)
+    before, metered0, sim0 = h.sim.counters(US_REALM), metered_reads(h, US_REALM), sim_cpu(h)
     cpu0 = time.process_time()
     started = time.monotonic()
     for fn, i in work:
@@ -462,7 +472,7 @@ def run_baseline(h, label, work):
     print(f"baseline: {records} {label} one at a time in {seconds:.0f}s", flush=True)
     return {"records": records, "errors": stats["errors"], "seconds": seconds, "rate": records * 60 / seconds,
             "requests": after["total"] - before["total"], "throttled": stats["throttled"], "sql": None, "cpu": cpu,
-            "metered": metered}
+            "sim_cpu": sim_cpu(h) - sim0, "metered": metered}
 
 
 class Work(list):
