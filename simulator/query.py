@@ -219,7 +219,9 @@ def time_key(value):
     return key[1]
 
 
-def _match(record, cond):
+def _match(record, cond, wanted=None):
+    """Whether `record` meets `cond`; `wanted` is the set of the `IN` list's keys (computed once
+    per query by run(), not once per record and listed value)."""
     field, op, want = cond
     have = get_field(record, field)
     if have is None:
@@ -228,7 +230,7 @@ def _match(record, cond):
         pattern = "^" + ".*".join(re.escape(p) for p in want.split("%")) + "$"
         return re.match(pattern, str(have), re.IGNORECASE | re.DOTALL) is not None
     if op == "IN":
-        return any(_key(have) == _key(v) for v in want)
+        return _key(have) in (wanted if wanted is not None else {_key(v) for v in want})
     a, b = _key(have), _key(want)
     if a[0] != b[0]:
         a, b = (2, str(have).lower()), (2, str(want).lower())
@@ -241,7 +243,8 @@ def run(q, records, active_default, default_order=None):
     Without ORDERBY rows come by Id, or by ``default_order`` (a field, compared case-insensitively) as
     QuickBooks returns its name lists."""
     mentions_active = any(c[0].lower() == "active" for c in q.where)
-    rows = [r for r in records if all(_match(r, c) for c in q.where)
+    wanted = [{_key(v) for v in c[2]} if c[1] == "IN" else None for c in q.where]
+    rows = [r for r in records if all(_match(r, c, w) for c, w in zip(q.where, wanted))
             and (not active_default or mentions_active or r.get("Active", True))]
     rows.sort(key=lambda r: _key(r.get("Id", "")))
     if default_order and not q.order:
