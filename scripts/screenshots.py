@@ -151,7 +151,13 @@ def main():
                        {"fields": ["id"], "limit": 1})
     with contextlib.suppress(RuntimeError):  # the reconciliation report is refreshed in the background: ask now
         rpc(session, odoo, "qbo.reconciliation.line", "action_qbo_reconcile_refresh", [])
+    errored = rpc(session, odoo, "res.partner", "search_read", [[("qbo_state", "=", "error")]],
+                  {"fields": ["id"], "limit": 1})
     pages = [
+        # before the link wizard's QuickBooks invoice is made: the report shows the Odoo invoice
+        # QuickBooks does not hold yet
+        ("reconciliation", f"{odoo}/odoo/action-qbo_financial_hub.qbo_reconciliation_action",
+         "document.querySelector('.o_list_view')", None),
         ("settings", f"{odoo}/odoo/action-account.action_account_config",
          "document.querySelector('#qbo_connection')",
          "(() => { const box = document.querySelector('#qbo_connection');"
@@ -160,8 +166,11 @@ def main():
         ("link-wizard", f"{odoo}/odoo/action-qbo_financial_hub.account_move_qbo_action/{unlinked[0]['id']}"
          if unlinked else None, "document.querySelector('button[name=action_qbo_link_wizard]')",
          "document.querySelector('button[name=action_qbo_link_wizard]').click()"),
-        ("red-badge", f"{odoo}/odoo/action-qbo_financial_hub.res_partner_qbo_action?view_type=list",
-         "document.querySelector('.o_list_view .o_data_row .badge.text-bg-danger')", None),
+        ("red-badge", f"{odoo}/odoo/action-qbo_financial_hub.res_partner_qbo_action/{errored[0]['id']}"
+         if errored else None, "document.querySelector('button[name=action_qbo_open] .text-danger')",
+         "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.includes('Sales & Purchase'))"
+         "?.click(); setTimeout(() => document.querySelector('.o_field_widget[name=qbo_hub]')"
+         "?.scrollIntoView({block: 'center'}), 300)"),
         ("customer-form", f"{odoo}/odoo/action-qbo_financial_hub.res_partner_qbo_action/{partner[0]['id']}"
          if partner else None, "document.querySelector('.o_form_view')",
          "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.includes('Sales & Purchase'))"
@@ -177,8 +186,6 @@ def main():
         ("dashboard", f"{odoo}/odoo/action-qbo_financial_hub.qbo_dashboard_action",
          "document.querySelector('.o_qbo_dashboard')", None),
         ("simulator", f"{args.sim.rstrip('/')}/", "document.body", None),
-        ("reconciliation", f"{odoo}/odoo/action-qbo_financial_hub.qbo_reconciliation_action",
-         "document.querySelector('.o_list_view')", None),
     ]
     OUT.mkdir(parents=True, exist_ok=True)
     browser = Browser()
@@ -194,6 +201,8 @@ def main():
                 print(f"{name}: nothing to show, skipped", flush=True)
                 continue
             browser.open(url, ready=ready, timeout=90)
+            if name == "link-wizard":
+                quickbooks_counterpart(session, odoo, args.sim.rstrip("/"), unlinked[0]["id"])
             if then:
                 browser.evaluate(then)
                 time.sleep(1.0)
@@ -209,6 +218,32 @@ def main():
             walkthrough(browser, session, odoo, args.sim.rstrip("/"))
     finally:
         browser.close()
+
+
+def quickbooks_counterpart(session, odoo, sim, move_id, number="QB-1042"):
+    """The invoice the link wizard finds: the same sale entered by hand in "QuickBooks" (through
+    the simulator's API, as another QuickBooks app would), made once."""
+    move = rpc(session, odoo, "account.move", "read", [[move_id], ["partner_id", "company_id", "invoice_date",
+                                                                    "invoice_line_ids"]])[0]
+    realm = rpc(session, odoo, "res.company", "read", [[move["company_id"][0]], ["qbo_realm_id"]])[0]["qbo_realm_id"]
+    existing = requests.get(f"{sim}/admin/entities", params={"realm_id": realm, "entity": "Invoice"}, timeout=30).json()
+    if any(row.get("DocNumber") == number for row in existing):
+        return
+    customer = rpc(session, odoo, "res.partner", "read", [[move["partner_id"][0]], ["qbo_id"]])[0]["qbo_id"]
+    lines = rpc(session, odoo, "account.move.line", "read",
+                [move["invoice_line_ids"], ["product_id", "quantity", "price_unit", "price_subtotal"]])
+    items = {p["id"]: p["qbo_id"] for p in rpc(session, odoo, "product.product", "read",
+                                                [[ln["product_id"][0] for ln in lines if ln["product_id"]], ["qbo_id"]])}
+    invoice = {"CustomerRef": {"value": customer}, "DocNumber": number, "TxnDate": move["invoice_date"],
+               "Line": [{"DetailType": "SalesItemLineDetail", "Amount": ln["price_subtotal"],
+                         "SalesItemLineDetail": {"ItemRef": {"value": items[ln["product_id"][0]]},
+                                                 "Qty": ln["quantity"], "UnitPrice": ln["price_unit"]}}
+                        for ln in lines if ln["product_id"] and items.get(ln["product_id"][0])]}
+    token = requests.post(f"{sim}/admin/tokens", json={"realm_id": realm}, timeout=30).json()["access_token"]
+    answer = requests.post(f"{sim}/v3/company/{realm}/invoice", json=invoice, timeout=30,
+                           headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    answer.raise_for_status()
+    print(f"link-wizard: invoice {number} made in QuickBooks for the wizard to find", flush=True)
 
 
 def wait_for(browser, condition, timeout=90):
@@ -261,7 +296,7 @@ def walkthrough(browser, session, odoo, sim):
                      ".find(a => a.textContent.includes('Sales & Purchase'))?.click()")
     wait_for(browser, "document.querySelector('.o_field_widget[name=qbo_hub] input[data-value=active]')")
     browser.evaluate("document.querySelector('.o_field_widget[name=qbo_hub]').scrollIntoView({block: 'center'})")
-    frame(f"1. {partner['name']}: not in QuickBooks (Financial Hub: Inactive)")
+    frame(f"1. {partner['name']}: not in the Financial Hub, not in QuickBooks")
     browser.evaluate("document.querySelector('.o_field_widget[name=qbo_hub] input[data-value=active]').click()")
     time.sleep(0.8)
     frame("2. Switch the Financial Hub to Active")
