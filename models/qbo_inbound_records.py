@@ -290,8 +290,9 @@ class AccountMove(models.Model):
                 vals = {"qbo_status": False, "qbo_status_date": False, "qbo_balance": 0.0}
                 if link.qbo_status == "deleted":
                     vals.update({"qbo_id": False, "qbo_sync_token": False, "qbo_doc_number": False})
-                move._message_log(body=self.env._("Pushed again to QuickBooks after it was %(what)s there.",
-                                                  what=dict(QBO_DOC_STATUSES)[link.qbo_status].lower()))
+                move._message_log(body=(self.env._("Pushed again to QuickBooks after it was deleted there.")
+                                        if link.qbo_status == "deleted"
+                                        else self.env._("Pushed again to QuickBooks after it was voided there.")))
                 link.sudo().write(vals)
         self.invalidate_recordset()
         return self.action_qbo_push()

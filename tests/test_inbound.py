@@ -104,6 +104,8 @@ class TestInboundDocuments(QboInboundCase):
         self.assertIn("Push again or Unlink", move.qbo_error)
         self.assertEqual(self.remote(move)["TotalAmt"], 0)
         move.action_qbo_push_again()
+        self.assertTrue(any("Pushed again to QuickBooks after it was voided there." in m.body
+                            for m in move.message_ids))
         self.drain()
         self.assertEqual(move.qbo_state, "synced", move.qbo_error)
         self.assertFalse(move.qbo_remote_status)
@@ -120,6 +122,8 @@ class TestInboundDocuments(QboInboundCase):
         self.assertTrue(any("Deleted in QuickBooks on" in m.body for m in move.message_ids))
         self.assertIn(move, self.env["account.move"].search([("qbo_remote_status", "in", ("voided", "deleted"))]))
         move.action_qbo_push_again()
+        self.assertTrue(any("Pushed again to QuickBooks after it was deleted there." in m.body
+                            for m in move.message_ids))
         self.drain()
         self.assertEqual(move.qbo_state, "synced", move.qbo_error)
         self.assertNotEqual(move.qbo_id, old_id)
