@@ -158,7 +158,7 @@ def db_exists(db):
 def main():
     started = time.time()
     if odoo_env.odoo_problem():
-        sys.exit(f"{odoo_env.odoo_problem()} (see README.md).")
+        sys.exit(f"{odoo_env.odoo_problem()} (see docs/testing.md, 'Where Odoo comes from').")
     print(odoo_env.describe_odoo(), flush=True)
     odoo_env.ensure_postgres()
     odoo_env.RUN_DIR.mkdir(exist_ok=True)
