@@ -28,3 +28,4 @@ from . import account_payment_button
 from . import qbo_reconciliation
 from . import qbo_inbound
 from . import qbo_inbound_records
+from . import mail_message

@@ -2,6 +2,8 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
+from .qbo_reason import _lt
+
 
 QBO_MOVE_TYPES = ("out_invoice", "out_refund")
 KIND_BY_TYPE = {"out_invoice": "invoice", "out_refund": "creditmemo"}
@@ -201,13 +203,13 @@ class AccountMove(models.Model):
     def _qbo_preflight(self, company):
         self.ensure_one()
         if self.move_type not in QBO_MOVE_TYPES:
-            return [self.env._("Only customer invoices and credit notes are pushed to QuickBooks.")]
+            return [_lt("Only customer invoices and credit notes are pushed to QuickBooks.")]
         if self.state != "posted":
             return []
         problems = self._qbo_form_problems(company)
         term = self.invoice_payment_term_id
         if term and not term.with_company(company).qbo_term_ref_id:
-            problems.append(self.env._("The payment term %(term)s has no QuickBooks term in the mapping.", term=term.name))
+            problems.append(_lt("The payment term %(term)s has no QuickBooks term in the mapping.", term=term.name))
         return problems
 
     def _qbo_match_queries(self, company):
@@ -252,7 +254,7 @@ class AccountMove(models.Model):
         orders = orders.filtered(lambda o: links.get(o.id) and links[o.id].state != "none")
         if not orders:
             return []
-        return list(self._qbo_wait_for(orders, company, self.env._("the quotation(s)")).values())
+        return list(self._qbo_wait_for(orders, company, _lt("the quotation(s)")).values())
 
     def _qbo_check_result(self, company, entity):
         if self.state != "posted":

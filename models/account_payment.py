@@ -16,6 +16,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
+from .qbo_reason import _lt, log_note
 from .qbo_sync_mixin import QboPayloadError, QUERY_KEYS
 
 REF_NUM_MAX = 21
@@ -125,7 +126,7 @@ class QboPayment(models.Model):
         for row in self:
             target = row.payment_id or row.move_id
             if target:
-                target._message_log(body=body)
+                log_note(target, body)
 
     def action_open_source(self):
         self.ensure_one()
@@ -151,7 +152,7 @@ class QboPayment(models.Model):
         currency = self.move_id.currency_id
         for line in self._qbo_receivable_lines():
             if line.balance > 0 or (not line.balance and line.amount_currency > 0):
-                problems.append(self.env._("The entry debits the receivable account (%(a)s): only money received from "
+                problems.append(_lt("The entry debits the receivable account (%(a)s): only money received from "
                                            "a customer is pushed as a QuickBooks payment.", a=line.account_id.display_name))
                 continue
             for partial in line.matched_debit_ids:
@@ -163,11 +164,11 @@ class QboPayment(models.Model):
                 if invoice.move_type != "out_invoice" or invoice.state != "posted":
                     if self.kind == "credit":
                         continue  # a credit note paid back: not an application to an invoice
-                    problems.append(self.env._("The payment is reconciled with %(m)s, which is not a customer invoice: "
+                    problems.append(_lt("The payment is reconciled with %(m)s, which is not a customer invoice: "
                                                "QuickBooks links payments to invoices only.", m=invoice.display_name))
                     continue
                 if invoice.currency_id != currency:
-                    problems.append(self.env._("%(m)s is in %(ic)s and the payment in %(pc)s: QuickBooks applies a payment "
+                    problems.append(_lt("%(m)s is in %(ic)s and the payment in %(pc)s: QuickBooks applies a payment "
                                                "only to invoices of its own currency.", m=invoice.name,
                                                ic=invoice.currency_id.name, pc=currency.name))
                     continue
@@ -208,7 +209,7 @@ class QboPayment(models.Model):
         writeoff = self._qbo_writeoff_lines()
         if writeoff:
             currency = self.move_id.currency_id
-            problems.append(self.env._(
+            problems.append(_lt(
                 "The payment carries a write-off of %(amount)s (%(accounts)s): a QuickBooks payment cannot book a "
                 "difference. Record the difference as a credit note reconciled with the invoice, or register the "
                 "payment without write-off and leave the invoice partly open.",
@@ -217,7 +218,7 @@ class QboPayment(models.Model):
         currency = self.move_id.currency_id.name
         home = company.sudo().qbo_home_currency
         if home and currency != home and not company.sudo().qbo_multicurrency:
-            problems.append(self.env._("The currency %(c)s is not enabled in QuickBooks (home currency %(h)s, "
+            problems.append(_lt("The currency %(c)s is not enabled in QuickBooks (home currency %(h)s, "
                                        "multi-currency off).", c=currency, h=home))
         return problems
 
@@ -228,7 +229,7 @@ class QboPayment(models.Model):
         for invoice in invoices:
             customers |= invoice._qbo_customer(company)
         if len(customers) > 1:
-            raise QboPayloadError(self.env._(
+            raise QboPayloadError(_lt(
                 "The documents belong to several QuickBooks customers (%(names)s): QuickBooks applies a payment to "
                 "the documents of one customer only.", names=", ".join(customers.mapped("display_name"))))
         return customers or self.move_id.partner_id.commercial_partner_id.with_company(company)
@@ -277,9 +278,9 @@ class QboPayment(models.Model):
         invoices = self.env["account.move"].browse([inv.id for inv in applications])
         sales = self.env["account.move"]
         customer = self._qbo_customer(company, invoices | (move if self.kind == "credit" else sales))
-        customer_id = sales._qbo_wait_for(customer, company, self.env._("the customer"))[customer.id]
+        customer_id = sales._qbo_wait_for(customer, company, _lt("the customer"))[customer.id]
         waiting = invoices | (move if self.kind == "credit" else sales)
-        refs = sales._qbo_wait_for(waiting, company, self.env._("the document(s)")) if waiting else {}
+        refs = sales._qbo_wait_for(waiting, company, _lt("the document(s)")) if waiting else {}
         lines = [{"Amount": amount, "LinkedTxn": [{"TxnId": refs[inv.id], "TxnType": "Invoice"}]}
                  for inv, amount in sorted(applications.items(), key=lambda item: item[0].id)]
         if self.kind == "credit":
@@ -338,7 +339,7 @@ class QboPayment(models.Model):
         currency = move.currency_id
         expected = 0.0 if self.kind == "credit" else -sum(self._qbo_receivable_lines().mapped("amount_currency"))
         if currency.compare_amounts(float(entity.get("TotalAmt") or 0.0), expected):
-            return self.env._("QuickBooks holds a payment of %(q).2f and Odoo %(o).2f.",
+            return _lt("QuickBooks holds a payment of %(q).2f and Odoo %(o).2f.",
                               q=float(entity.get("TotalAmt") or 0.0), o=expected)
         return None
 

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from .qbo_rights import qbo_admin_write
+from .qbo_reason import _lt, as_text
 
 # Two rates are the same when they agree to this many decimals of a percent.
 RATE_DIGITS = 4
@@ -26,7 +27,7 @@ class AccountTax(models.Model):
         for tax in self:
             code, problem = tax._qbo_line_code(tax.company_id)
             tax.qbo_tax_code_used_id = code
-            tax.qbo_tax_code_problem = problem
+            tax.qbo_tax_code_problem = as_text(problem, self.env.lang)
 
     # ------------------------------------------------------------------------------
     def _qbo_leaves(self):
@@ -53,16 +54,16 @@ class AccountTax(models.Model):
             elif tax.amount_type == "group" and tax.children_tax_ids:
                 unmapped = tax.children_tax_ids.filtered(lambda t: not t.qbo_tax_code_ref_id)
                 if unmapped:
-                    return Ref, self.env._(
+                    return Ref, _lt(
                         "The tax %(t)s has no QuickBooks tax code, nor have its children %(c)s.",
                         t=tax.name, c=", ".join(unmapped.mapped("name")))
                 codes |= tax.children_tax_ids.qbo_tax_code_ref_id
             else:
-                return Ref, self.env._("The tax %(t)s has no QuickBooks tax code in the mapping.", t=tax.name)
+                return Ref, _lt("The tax %(t)s has no QuickBooks tax code in the mapping.", t=tax.name)
         if len(codes) == 1:
             return codes, None
         if company.sudo().qbo_tax_model == "us":
-            return Ref, self.env._("QuickBooks (US) applies one sales tax per transaction, and these taxes map to "
+            return Ref, _lt("QuickBooks (US) applies one sales tax per transaction, and these taxes map to "
                                    "several: %(c)s.", c=", ".join(codes.mapped("name")))
         wanted = set()
         for code in codes:
@@ -71,7 +72,7 @@ class AccountTax(models.Model):
             lambda r: {rate["id"] for rate in r._qbo_rates()} == wanted)
         if combined:
             return combined[:1], None
-        return Ref, self.env._("QuickBooks takes one tax code per line, and no QuickBooks code combines %(c)s "
+        return Ref, _lt("QuickBooks takes one tax code per line, and no QuickBooks code combines %(c)s "
                                "(for %(t)s): create one in QuickBooks and press Refresh lists, or map the "
                                "group to a code.", c=", ".join(codes.mapped("name")), t=", ".join(self.mapped("name")))
 

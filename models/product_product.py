@@ -1,6 +1,7 @@
 from odoo import api, models
 
 from .qbo_names import clean_name, suffixed_name
+from .qbo_reason import _lt
 from .qbo_sync_mixin import QboPayloadError, in_queries
 
 ITEM_NAME_MAX = 100
@@ -82,7 +83,7 @@ class ProductProduct(models.Model):
         clash, pushed under the suffixed name (rule 3 of qbo_names)."""
         if (company.qbo_product_match == "sku" and self.default_code) or (link and link.name_clash):
             return super()._qbo_match_taken(company, link, match, other)
-        return QboPayloadError(self.env._("The QuickBooks item %(name)s is linked to %(other)s: this product is "
+        return QboPayloadError(_lt("The QuickBooks item %(name)s is linked to %(other)s: this product is "
                                           "pushed under its suffixed name.",
                                           name=match.get("Name"), other=other.display_name), code="clash")
 
@@ -124,14 +125,14 @@ class ProductProduct(models.Model):
         product = self.with_company(company)
         problems = []
         if not product.name:
-            problems.append(self.env._("The product has no name."))
+            problems.append(_lt("The product has no name."))
         if product.default_code and any(ch in product.default_code for ch in "\r\n\t\x00"):
-            problems.append(self.env._("The internal reference %(sku)r holds a line break or a tab: QuickBooks "
+            problems.append(_lt("The internal reference %(sku)r holds a line break or a tab: QuickBooks "
                                        "accepts none in a SKU.", sku=product.default_code))
         if not product._qbo_income_ref(company):
-            problems.append(self.env._("No QuickBooks income account: map the product's income account or set a default."))
+            problems.append(_lt("No QuickBooks income account: map the product's income account or set a default."))
         if company.qbo_tax_model != "us" and not product._qbo_sales_tax_code(company):
-            problems.append(self.env._("No QuickBooks tax code for the product's sales tax: map it in the settings."))
+            problems.append(_lt("No QuickBooks tax code for the product's sales tax: map it in the settings."))
         return problems
 
     def _qbo_income_ref(self, company):
@@ -150,10 +151,10 @@ class ProductProduct(models.Model):
         product = self.with_company(company)
         qbo_id = (link and link.qbo_id) or (match and match.get("Id"))
         if not qbo_id and not company.qbo_sync_products:
-            raise QboPayloadError(self.env._("No match in QuickBooks, and creating products is switched off in the settings."),
+            raise QboPayloadError(_lt("No match in QuickBooks, and creating products is switched off in the settings."),
                                   code="no-match")
         if not qbo_id and not product.active:
-            raise QboPayloadError(self.env._("An archived product is not created in QuickBooks."), code="archived")
+            raise QboPayloadError(_lt("An archived product is not created in QuickBooks."), code="archived")
         name = product._qbo_item_name(link)
         template = product.product_tmpl_id
         expense = template.property_account_expense_id or template.categ_id.property_account_expense_categ_id
@@ -179,7 +180,7 @@ class ProductProduct(models.Model):
         same_sku = match and product.default_code and match.get("Sku") == product.default_code
         if match and not (link and link.qbo_id) and match.get("Active") is False and not same_sku \
                 and not (link and link.name_clash):
-            raise QboPayloadError(self.env._("An inactive QuickBooks item holds this name."), code="clash")
+            raise QboPayloadError(_lt("An inactive QuickBooks item holds this name."), code="clash")
         if qbo_id:
             token = (link and link.qbo_id == qbo_id and link.qbo_sync_token) or (match and match.get("SyncToken"))
             payload.update({"Id": qbo_id, "SyncToken": token, "sparse": True})

@@ -9,6 +9,7 @@ from datetime import datetime
 from odoo import api, fields, models
 
 from ..qbo import AuthenticationError, NotFoundError, QBOError
+from .qbo_reason import _lt, log_note
 
 ATTACHMENT_MAX_BYTES = 100 * 1024 * 1024  # QuickBooks' limit for one attachment
 ATTACH = "attach"
@@ -46,7 +47,7 @@ class QboJob(models.Model):
         for job in self:
             record = self.env[job.res_model].browse(job.res_id).with_company(company).exists()
             if not record:
-                outcome[job.id] = {"state": "cancelled", "message": self.env._("The record no longer exists.")}
+                outcome[job.id] = {"state": "cancelled", "message": _lt("The record no longer exists.")}
                 continue
             try:
                 entity = record._qbo_attach_pdf(company, client, requestid=f"{job.batch_ref}-{job.id}")
@@ -57,7 +58,7 @@ class QboJob(models.Model):
                 record._qbo_attachment_state(company, error=exc.user_message())
                 continue
             if entity is None:
-                outcome[job.id] = {"state": "cancelled", "message": self.env._("Nothing to attach.")}
+                outcome[job.id] = {"state": "cancelled", "message": _lt("Nothing to attach.")}
             elif isinstance(entity, str):
                 outcome[job.id] = {"state": "error", "code": "too-large", "message": entity}
             else:
@@ -122,7 +123,7 @@ class AccountMove(models.Model):
             return None
         file_name, content = self._qbo_pdf()
         if len(content) > ATTACHMENT_MAX_BYTES:
-            message = self.env._("The invoice PDF (%(size).1f MB) is larger than the %(max)s MB QuickBooks accepts: "
+            message = _lt("The invoice PDF (%(size).1f MB) is larger than the %(max)s MB QuickBooks accepts: "
                                  "it was not attached.", size=len(content) / 1048576,
                                  max=ATTACHMENT_MAX_BYTES // 1048576)
             self._qbo_attachment_state(company, error=message)
@@ -139,6 +140,6 @@ class AccountMove(models.Model):
                 client.delete("Attachable", old_id, old.get("SyncToken", "0"))
         self._qbo_attachment_state(company, qbo_id=attachable.get("Id"), file_name=file_name, file_size=len(content),
                                    last_sync=datetime.utcnow())
-        self._message_log(body=self.env._("Invoice PDF %(name)s attached in QuickBooks (Attachable %(id)s).",
+        log_note(self, _lt("Invoice PDF %(name)s attached in QuickBooks (Attachable %(id)s).",
                                           name=file_name, id=attachable.get("Id")))
         return attachable

@@ -7,6 +7,8 @@ Company defaults fill the gaps. What QuickBooks tracks is read from its preferen
 per transaction or per line, and locations."""
 from odoo import fields, models
 
+from .qbo_reason import _lt
+
 CLASS_TRACKING = [("none", "Off"), ("txn", "One class per transaction"), ("line", "A class on each line")]
 
 
@@ -113,17 +115,17 @@ class QboSalesForm(models.AbstractModel):
                 if ref:
                     continue
                 _ref, unmapped = self._qbo_line_class(line.get("analytic"), company)
-                label = line["name"] or self.env._("(no description)")
+                label = line["name"] or _lt("(no description)")
                 if unmapped:
-                    problems.append(self.env._(
+                    problems.append(_lt(
                         "The analytic account %(a)s (line '%(l)s') has no QuickBooks class: map it, or its plan, "
                         "or set a default class.", a=", ".join(unmapped.mapped("display_name")), l=label))
                 else:
-                    problems.append(self.env._(
+                    problems.append(_lt(
                         "The line '%(l)s' has no QuickBooks class: give it a mapped analytic account or set a "
                         "default class.", l=label))
         if company.qbo_class_tracking == "txn" and len({ref.id for ref in classes if ref}) > 1:
-            problems.append(self.env._(
+            problems.append(_lt(
                 "QuickBooks tracks one class per transaction, and the lines of this document map to several: %(c)s.",
                 c=", ".join(dict.fromkeys(ref.name for ref in classes if ref))))
         return problems

@@ -30,6 +30,7 @@ from odoo.exceptions import UserError
 from odoo.tools import consteq
 
 from ..qbo import QBOError
+from .qbo_reason import _lt, reason_vals
 from .qbo_sync_mixin import QboPayloadError, in_queries
 
 _logger = logging.getLogger(__name__)
@@ -349,7 +350,7 @@ class QboWebhookEvent(models.Model):
         vals = {} if vals is None else vals
         if entity not in MOVE_TYPES:
             if not link.qbo_changed_fields:
-                record._qbo_message_log(self.env._(
+                record._qbo_message_log(_lt(
                     "Deleted or merged away in QuickBooks on %(date)s: the next push would fail; unlink or "
                     "link it again.", date=fields.Datetime.to_string(when)))
             vals.update({"qbo_changed_fields": self.env._("Deleted or merged away in QuickBooks"),
@@ -360,10 +361,10 @@ class QboWebhookEvent(models.Model):
                 vals["qbo_remote_state"] = "deleted"   # the reconciliation reads it too
             ours = status == "voided" and record.state == "cancel"   # Odoo cancelled it and pushed the void
             if not ours:
-                label = (self.env._("Voided in QuickBooks on %(date)s", date=fields.Date.to_string(when.date()))
+                label = (_lt("Voided in QuickBooks on %(date)s", date=fields.Date.to_string(when.date()))
                          if status == "voided" else
-                         self.env._("Deleted in QuickBooks on %(date)s", date=fields.Date.to_string(when.date())))
-                record._qbo_message_log(self.env._(
+                         _lt("Deleted in QuickBooks on %(date)s", date=fields.Date.to_string(when.date())))
+                record._qbo_message_log(_lt(
                     "%(label)s. Odoo's entries are unchanged: push it again to QuickBooks, or unlink it.",
                     label=label))
         if vals:
@@ -379,7 +380,7 @@ class QboWebhookEvent(models.Model):
         if differing:
             text = ", ".join(differing)
             if text != link.qbo_changed_fields:
-                record._qbo_message_log(self.env._("Changed in QuickBooks: %(fields)s.", fields=text))
+                record._qbo_message_log(_lt("Changed in QuickBooks: %(fields)s.", fields=text))
                 vals.update({"qbo_changed_fields": text, "qbo_changed_at": when})
         elif link.qbo_changed_fields:
             vals.update({"qbo_changed_fields": False, "qbo_changed_at": False})
@@ -399,15 +400,15 @@ class QboWebhookEvent(models.Model):
             holder = links.get(str(survivor))
             if holder and holder != lost:
                 other = self.env[model].sudo().browse(holder.res_id).exists()
-                message = self.env._(
+                message = _lt(
                     "Merged in QuickBooks into %(entity)s %(id)s, which is linked to %(other)s: this record is no "
                     "longer linked to a QuickBooks record.", entity=entity, id=survivor,
                     other=other.display_name if other else "-")
-                lost.write({"state": "error", "error_code": "merged", "error_message": message,
+                lost.write({"state": "error", "error_code": "merged", **reason_vals(message),
                             "qbo_changed_fields": self.env._("Merged away in QuickBooks"),
                             "qbo_changed_at": fields.Datetime.now()})
             else:
-                message = self.env._("Merged in QuickBooks: relinked from %(entity)s %(old)s to %(new)s.",
+                message = _lt("Merged in QuickBooks: relinked from %(entity)s %(old)s to %(new)s.",
                                      entity=entity, old=loser, new=survivor)
                 lost.write({"qbo_id": str(survivor), "qbo_sync_token": False, "qbo_changed_fields": False,
                             "qbo_changed_at": False})

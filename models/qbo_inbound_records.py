@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from .qbo_inbound import QBO_DOC_STATUSES
+from .qbo_reason import _lt, log_note
 
 DEFAULT_ALLOWANCE = 500000
 HARD_EXPIRY_NOTICE = timedelta(days=30)
@@ -194,7 +195,7 @@ class QboSyncMixin(models.AbstractModel):
             return []
         link = self._qbo_links(company).get(self.id)
         if link and link.qbo_changed_fields and link.qbo_id:
-            return [self.env._("Changed in QuickBooks (%(fields)s) and the settings let QuickBooks win: use 'Push "
+            return [_lt("Changed in QuickBooks (%(fields)s) and the settings let QuickBooks win: use 'Push "
                                "Odoo's version' to overwrite it, or 'Keep QuickBooks' version'.",
                                fields=link.qbo_changed_fields)]
         return []
@@ -215,7 +216,7 @@ class QboSyncMixin(models.AbstractModel):
         """Acknowledge QuickBooks' change; nothing is sent now."""
         self.env["qbo.job"]._qbo_check_user()
         for record in self:
-            record._qbo_message_log(self.env._("QuickBooks' change acknowledged (%(fields)s); nothing was sent.",
+            record._qbo_message_log(_lt("QuickBooks' change acknowledged (%(fields)s); nothing was sent.",
                                                fields=record.qbo_changed_fields or "-"))
         self._qbo_clear_remote_change()
         return True
@@ -274,7 +275,7 @@ class AccountMove(models.Model):
         problems = super()._qbo_preflight(company)
         link = self._qbo_links(company).get(self.id) if self.state == "posted" else None
         if link and link.qbo_status in ("voided", "deleted"):
-            problems.append(self.env._("%(label)s: choose Push again or Unlink.", label=self.qbo_remote_label))
+            problems.append(_lt("%(label)s: choose Push again or Unlink.", label=self.qbo_remote_label))
         return problems
 
     def action_qbo_push_again(self):
@@ -290,9 +291,9 @@ class AccountMove(models.Model):
                 vals = {"qbo_status": False, "qbo_status_date": False, "qbo_balance": 0.0}
                 if link.qbo_status == "deleted":
                     vals.update({"qbo_id": False, "qbo_sync_token": False, "qbo_doc_number": False})
-                move._message_log(body=(self.env._("Pushed again to QuickBooks after it was deleted there.")
+                log_note(move, _lt("Pushed again to QuickBooks after it was deleted there.")
                                         if link.qbo_status == "deleted"
-                                        else self.env._("Pushed again to QuickBooks after it was voided there.")))
+                                        else _lt("Pushed again to QuickBooks after it was voided there."))
                 link.sudo().write(vals)
         self.invalidate_recordset()
         return self.action_qbo_push()

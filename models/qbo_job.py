@@ -39,6 +39,7 @@ from odoo.tools.sql import create_index
 from ..qbo import BATCH_SIZE, AuthenticationError, DuplicateNameError, QBOError, RevokedError, StaleObjectError
 from .qbo_drain import Chunk, Lane, send_batches, send_singles
 from .qbo_rate import MARGIN as RATE_MARGIN, WINDOW as RATE_WINDOW
+from .qbo_reason import _lt, join_reasons, qbo_error_reason, reason_json, shown
 from .qbo_sync_mixin import QboPayloadError, in_queries, link_state
 from .qbo_walls import check_record_company, within_company
 
@@ -147,7 +148,10 @@ class QboJob(models.Model):
     done_at = fields.Datetime()
     qbo_id = fields.Char("QuickBooks Id")
     error_code = fields.Char()
-    error_message = fields.Text()
+    error_message = fields.Text(help="The reason in English, as logs and exports read it.")
+    error_reason = fields.Json(copy=False, help="The reason as a sentence and its values, read in each reader's language.")
+    error_text = fields.Text("Reason", compute="_compute_error_text",
+                             help="Why the job failed or waits, in the reader's language.")
 
     def init(self):
         cr = self.env.cr
@@ -191,6 +195,12 @@ class QboJob(models.Model):
         names = record_names(self)
         for job in self:
             job.record_name = names.get((job.res_model, job.res_id)) or f"{job.res_model},{job.res_id}"
+
+    @api.depends_context("lang")
+    @api.depends("error_message", "error_reason")
+    def _compute_error_text(self):
+        for job in self:
+            job.error_text = shown(job.error_reason, job.error_message, self.env.lang)
 
     # ==================================================================================
     # enqueue
@@ -399,7 +409,7 @@ class QboJob(models.Model):
         plans = {}       # job id -> (record, operation, payload); record None: the twin of a deleted record
         # a lease re-claimed past the limit: the worker sending it stopped every time
         for job in self.filtered(lambda j: j.attempts > MAX_ATTEMPTS):
-            outcome[job.id] = {"state": "error", "code": "lease", "message": self.env._(
+            outcome[job.id] = {"state": "error", "code": "lease", "message": _lt(
                 "Given up after %(n)s attempts: the worker sending it stopped each time before QuickBooks' "
                 "answer was recorded.", n=job.attempts - 1)}
         try:
@@ -438,7 +448,7 @@ class QboJob(models.Model):
                     if record.id in taken:
                         raise record._qbo_match_taken(company, link, match, taken[record.id])
                     if record.id in unsettled:
-                        raise QboPayloadError(self.env._(
+                        raise QboPayloadError(_lt(
                             "QuickBooks %(entity)s %(name)s (id %(id)s) matches this record, but the request that "
                             "sent %(other)s is not answered yet and may have created it: this record waits until "
                             "it is.", entity=record._qbo_entity, id=match.get("Id"), other=unsettled[record.id].display_name,
@@ -447,13 +457,13 @@ class QboJob(models.Model):
                     payload, operation = record._qbo_prepare_payload(company, link, match)
                 except QboPayloadError as exc:
                     state = exc.code if exc.code in ("defer", "clash") else "error"
-                    outcome[job.id] = {"state": state, "code": exc.code, "message": "\n".join(exc.problems)}
+                    outcome[job.id] = {"state": state, "code": exc.code, "message": join_reasons(exc.problems)}
                     continue
                 except psycopg2.Error:
                     raise  # the transaction is lost: the whole chunk goes back (see qbo_drain.py)
                 except Exception as exc:  # noqa: BLE001 - one record's bug never stops its neighbours
                     _logger.warning("QuickBooks payload of %s failed", record, exc_info=True)
-                    outcome[job.id] = {"state": "error", "code": "odoo", "message": self.env._(
+                    outcome[job.id] = {"state": "error", "code": "odoo", "message": _lt(
                         "Odoo could not build this record for QuickBooks: %(error)s", error=exc)}
                     continue
                 if payload is None:  # nothing to send (e.g. already in step)
@@ -505,7 +515,7 @@ class QboJob(models.Model):
         """`outcome` completed with `state` for every job that has none yet."""
         outcome = dict(outcome)
         for job in self:
-            outcome.setdefault(job.id, {"state": state, "code": error.code, "message": error.user_message(),
+            outcome.setdefault(job.id, {"state": state, "code": error.code, "message": qbo_error_reason(error),
                                         "retry_after": getattr(error, "retry_after", None)})
         return outcome
 
@@ -587,7 +597,7 @@ class QboJob(models.Model):
             if error is None:
                 outcome[job_id] = {"state": "done", "entity": data, "answered": True}
             elif isinstance(error, AuthenticationError):
-                outcome[job_id] = {"state": "release", "code": error.code, "message": error.user_message()}
+                outcome[job_id] = {"state": "release", "code": error.code, "message": qbo_error_reason(error)}
             else:
                 if job_id in chunk.plans:
                     res_model, res_id, operation, payload = chunk.plans[job_id]
@@ -619,7 +629,7 @@ class QboJob(models.Model):
             foreign = set((records - within_company(records, company)).ids)
             for job in jobs:
                 if job.res_id in foreign:
-                    outcome[job.id] = {"state": "error", "code": "company", "message": self.env._(
+                    outcome[job.id] = {"state": "error", "code": "company", "message": _lt(
                         "This record belongs to another company: it is not pushed to the QuickBooks of %(company)s.",
                         company=company.name)}
                     continue
@@ -627,7 +637,7 @@ class QboJob(models.Model):
                     if job.operation in ("void", "delete") and job.qbo_id:
                         orphans[job.id] = (None, job.operation, None)  # the twin of a deleted record
                     else:
-                        outcome[job.id] = {"state": "cancelled", "message": self.env._("The record no longer exists.")}
+                        outcome[job.id] = {"state": "cancelled", "message": _lt("The record no longer exists.")}
                     continue
                 try:
                     problems = records.browse(job.res_id).with_prefetch(records._prefetch_ids)._qbo_preflight(company)
@@ -635,9 +645,9 @@ class QboJob(models.Model):
                     raise
                 except Exception as exc:  # noqa: BLE001
                     _logger.warning("QuickBooks pre-flight of %s,%s failed", res_model, job.res_id, exc_info=True)
-                    problems = [self.env._("Odoo could not check this record for QuickBooks: %(error)s", error=exc)]
+                    problems = [_lt("Odoo could not check this record for QuickBooks: %(error)s", error=exc)]
                 if problems:
-                    outcome[job.id] = {"state": "error", "code": "pre-flight", "message": "\n".join(problems)}
+                    outcome[job.id] = {"state": "error", "code": "pre-flight", "message": join_reasons(problems)}
             jobs = jobs.filtered(lambda j: j.id not in outcome and j.id not in orphans)
             groups.append((jobs, records.browse(sorted(set(jobs.mapped("res_id")))), links))
         return groups
@@ -666,7 +676,7 @@ class QboJob(models.Model):
                         try:
                             record._qbo_match_queries(company)
                         except Exception as exc:  # noqa: BLE001
-                            self._qbo_fail_records(jobs, record, outcome, "lookup", self.env._(
+                            self._qbo_fail_records(jobs, record, outcome, "lookup", _lt(
                                 "This record cannot be looked up in QuickBooks: %(error)s", error=exc))
                             unlinked -= record
                     queries, pick = unlinked._qbo_match_queries(company) if unlinked else ([], None)
@@ -690,7 +700,7 @@ class QboJob(models.Model):
                 try:
                     found[record.id] = pick(record, rows[index])
                 except Exception as exc:  # noqa: BLE001
-                    self._qbo_fail_records(jobs, record, outcome, "lookup", self.env._(
+                    self._qbo_fail_records(jobs, record, outcome, "lookup", _lt(
                         "This record cannot be matched in QuickBooks: %(error)s", error=exc))
             found_by_group.append(found)
         return found_by_group
@@ -723,18 +733,18 @@ class QboJob(models.Model):
     def _qbo_classify(self, error, plan):
         record, operation, payload = plan
         if isinstance(error, DuplicateNameError) and operation == "create" and record._qbo_name_clash_allowed(payload):
-            return {"state": "clash", "code": error.code, "message": error.user_message()}
+            return {"state": "clash", "code": error.code, "message": qbo_error_reason(error)}
         if isinstance(error, StaleObjectError):
-            return {"state": "stale", "code": error.code, "message": error.user_message()}
+            return {"state": "stale", "code": error.code, "message": qbo_error_reason(error)}
         if error.transient:
-            return {"state": "retry", "code": error.code, "message": error.user_message(),
+            return {"state": "retry", "code": error.code, "message": qbo_error_reason(error),
                     "retry_after": getattr(error, "retry_after", None)}
-        return {"state": "error", "code": error.code, "message": error.user_message()}
+        return {"state": "error", "code": error.code, "message": qbo_error_reason(error)}
 
     def _qbo_release(self, error, count_attempt):
         """Put claimed jobs back in the queue after a failure of the whole chunk; their
         idempotency keys are kept. Without `count_attempt` the claim's attempt is given back."""
-        message = error.user_message() if isinstance(error, QBOError) else self.env._(
+        message = qbo_error_reason(error) if isinstance(error, QBOError) else _lt(
             "Odoo failed while sending this chunk: %(error)s", error=error)
         state = "retry" if count_attempt else "release"
         company = self.company_id[:1]
@@ -746,14 +756,15 @@ class QboJob(models.Model):
     def _qbo_release_plain(self, error):
         """The last resort when even the bookkeeping fails: one statement puts the chunk back
         in the queue with the reason (in error past the attempt limit), keys kept."""
+        reason = _lt("Odoo failed while sending this chunk: %(error)s", error=error)
         self.env.cr.execute("""
             UPDATE qbo_job SET state = CASE WHEN attempts >= %(max)s THEN 'error' ELSE 'pending' END,
                    done_at = CASE WHEN attempts >= %(max)s THEN now() at time zone 'UTC' END,
                    next_attempt_at = (now() at time zone 'UTC') + make_interval(secs => LEAST(3600, 30 * 2 ^ attempts)),
-                   error_code = 'odoo', error_message = %(msg)s, write_date = now() at time zone 'UTC'
+                   error_code = 'odoo', error_message = %(msg)s, error_reason = %(reason)s,
+                   write_date = now() at time zone 'UTC'
              WHERE id IN %(ids)s AND state = 'sending'""",
-            {"max": MAX_ATTEMPTS, "ids": tuple(self.ids),
-             "msg": self.env._("Odoo failed while sending this chunk: %(error)s", error=error)})
+            {"max": MAX_ATTEMPTS, "ids": tuple(self.ids), "msg": reason, "reason": Json(reason_json(reason))})
         self.invalidate_model()
 
     # ==================================================================================
@@ -771,8 +782,8 @@ class QboJob(models.Model):
             vals.update(state="error" if problem else "done", qbo_id=(result.get("entity") or {}).get("Id") or vals["qbo_id"],
                         error_code="mismatch" if problem else None, error_message=problem)
         elif state in ("retry", "stale") and job.attempts >= MAX_ATTEMPTS:
-            vals["error_message"] = self.env._("Given up after %(n)s attempts: %(message)s", n=job.attempts,
-                                               message=result.get("message") or "-")
+            vals["error_message"] = _lt("Given up after %(n)s attempts: %(message)s", n=job.attempts,
+                                        message=result.get("message") or "-")
         elif state in ("retry", "stale", "defer", "clash", "release", "renew"):
             counted = state in ("retry", "stale")
             attempts = job.attempts if counted else max(job.attempts - 1, 0)
@@ -787,6 +798,8 @@ class QboJob(models.Model):
             vals.update(state="cancelled", error_code=None)
         # what was sent is kept only as long as its key waits for an answer
         vals["sent_request"] = as_json(vals["sent_request"] if vals["state"] == "pending" and vals["batch_ref"] else None)
+        # the reason is stored as its sentence and parameters too: read in each reader's language
+        vals["error_reason"] = as_json(reason_json(vals["error_message"]))
         return vals
 
     def _qbo_link_vals(self, link, job_vals, result, now, queued):
@@ -799,6 +812,7 @@ class QboJob(models.Model):
             # the QBO twin was deleted: the record is linked to nothing any more
             return {"id": link.id, "qbo_id": None, "qbo_sync_token": None, "qbo_name": None, "qbo_doc_number": None,
                     "name_clash": bool(link.name_clash), "last_sync": now, "error_code": None, "error_message": None,
+                    "error_reason": None,
                     "state": link_state(None, waiting=job_vals["state"] == "pending" or queued,
                                         error=job_vals["state"] == "error")}
         qbo_id = entity.get("Id") or link.qbo_id or None
@@ -809,12 +823,13 @@ class QboJob(models.Model):
             "qbo_doc_number": entity.get("DocNumber") or link.qbo_doc_number or None,
             "name_clash": bool(link.name_clash or result["state"] == "clash"),
             "last_sync": now if entity else (link.last_sync or None),
-            "error_code": None, "error_message": None,
+            "error_code": None, "error_message": None, "error_reason": None,
         }
         failed = job_vals["state"] == "error"
         vals["state"] = link_state(qbo_id, waiting=job_vals["state"] == "pending" or queued, error=failed)
         if failed:
-            vals.update(error_code=job_vals["error_code"], error_message=job_vals["error_message"])
+            vals.update(error_code=job_vals["error_code"], error_message=job_vals["error_message"],
+                        error_reason=job_vals["error_reason"])
         return vals
 
     def _qbo_check_answers(self, company, outcome, links):
@@ -843,7 +858,7 @@ class QboJob(models.Model):
                 other_id = seen.get(key)
             if other_id and other_id != job.res_id:
                 other = self.env[job.res_model].browse(other_id)
-                outcome[job.id] = {"state": "error", "code": "taken", "message": self.env._(
+                outcome[job.id] = {"state": "error", "code": "taken", "message": _lt(
                     "QuickBooks answered with its record %(id)s, which is already linked to %(other)s in Odoo: "
                     "it is not linked to this record too.", id=answers[job.id], other=other.display_name)}
             else:
@@ -879,12 +894,14 @@ class QboJob(models.Model):
         job_rows, link_rows, handed, errors, successes, follow_ups = [], [], [], [], defaultdict(list), []
         pushed = defaultdict(dict)  # res_model -> {res_id: QBO entity}
         for job in self:
-            result = outcome.get(job.id) or {"state": "retry", "message": self.env._("No answer from QuickBooks.")}
+            result = outcome.get(job.id) or {"state": "retry", "message": _lt("No answer from QuickBooks.")}
             vals = self._qbo_job_vals(job, result, now)
             newer = waiting.get((job.res_model, job.res_id, job.operation))
             if vals["state"] == "pending" and newer:
                 # a newer change of the record waits already: it carries this job's key on
-                vals.update(state="cancelled", done_at=now, error_message=self.env._("Superseded by a newer change."))
+                superseded = _lt("Superseded by a newer change.")
+                vals.update(state="cancelled", done_at=now, error_message=superseded,
+                            error_reason=as_json(reason_json(superseded)))
                 if vals["batch_ref"]:
                     handed.append({"id": newer, "batch_ref": vals["batch_ref"], "follow_up": True,
                                    "sent_request": as_json(job.sent_request)})
@@ -914,8 +931,8 @@ class QboJob(models.Model):
             self.env[res_model].browse(list(entities)).exists().with_company(company)._qbo_after_push(company, entities)
         for job, code, message, *_told in errors:
             record = self.env[job.res_model].browse(job.res_id).exists()
-            record._qbo_message_log(self.env._("QuickBooks push failed (%(code)s): %(message)s", code=code or "-",
-                                               message=message))
+            record._qbo_message_log(_lt("QuickBooks push failed (%(code)s): %(message)s", code=code or "-",
+                                        message=message))
         self._qbo_notify([e for e in errors if len(e) == 3], successes)
         self.env["qbo.live"]._qbo_broadcast(company, self.mapped("res_model"))
         for res_model in set(self.mapped("res_model")):

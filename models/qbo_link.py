@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from .qbo_job import record_names
+from .qbo_reason import shown
 from .qbo_sync_mixin import SYNC_STATES
 from .qbo_walls import check_record_company
 
@@ -30,7 +31,9 @@ class QboLink(models.Model):
              "record): the record is pushed under its suffixed name.")
     state = fields.Selection(SYNC_STATES, default="none", required=True, index=True)
     error_code = fields.Char()
-    error_message = fields.Text()
+    error_message = fields.Text(help="The reason in English, as logs and exports read it.")
+    error_reason = fields.Json(copy=False, help="The reason as a sentence and its values, read in each reader's language.")
+    error_text = fields.Text("Reason", compute="_compute_error_text", help="The reason in the reader's language.")
     last_sync = fields.Datetime()
 
     _sql_constraints = [
@@ -48,6 +51,12 @@ class QboLink(models.Model):
         names = record_names(self)
         for link in self:
             link.record_name = names.get((link.res_model, link.res_id)) or f"{link.res_model},{link.res_id}"
+
+    @api.depends_context("lang")
+    @api.depends("error_message", "error_reason")
+    def _compute_error_text(self):
+        for link in self:
+            link.error_text = shown(link.error_reason, link.error_message, self.env.lang)
 
     def action_open_record(self):
         self.ensure_one()

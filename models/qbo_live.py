@@ -5,6 +5,8 @@ from collections import defaultdict
 
 from odoo import api, models
 
+from .qbo_reason import reason_json, reason_text
+
 UPDATE = "qbo_financial_hub/update"
 FAILED = "qbo_financial_hub/failed"
 MAX_LINKS = 5
@@ -40,10 +42,13 @@ class QboLive(models.AbstractModel):
         for user, records in by_user.items():
             if not user.exists() or user._is_superuser() or user._is_public():
                 continue
+            # the worker that failed has no language: each user reads it in theirs
+            env = self.with_context(lang=user.lang).env
+            records = [dict(r, message=reason_text(reason_json(r["message"]), user.lang)) for r in records[:MAX_LINKS + 1]]
             user._bus_send(FAILED, {
-                "title": self.env._("QuickBooks push failed"),
+                "title": env._("QuickBooks push failed"),
                 "message": "\n".join(f"{r['name']}: {r['message']}" for r in records[:MAX_LINKS])
                            + ("\n…" if len(records) > MAX_LINKS else ""),
                 "records": records[:MAX_LINKS],
-                "open_label": self.env._("Open"),
+                "open_label": env._("Open"),
             })

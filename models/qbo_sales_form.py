@@ -3,6 +3,7 @@ the lines, taxes, currency, numbers and the totals check."""
 from odoo import models
 
 from .qbo_naming import DOC_NUMBER_MAX, TemplateError
+from .qbo_reason import _lt, log_note
 from .qbo_sync_mixin import QboPayloadError, in_queries
 from .qbo_walls import within_company
 
@@ -55,10 +56,10 @@ class QboSalesForm(models.AbstractModel):
         booked = product.with_company(company)._qbo_income_ref(company)
         if not mapped or not booked or mapped == booked:
             return []
-        return [self.env._(
+        return [_lt(
             "The line '%(l)s' has no product and its account %(a)s is mapped to the QuickBooks account %(qa)s, but "
             "the item it would be sent with (%(p)s) books income on %(qp)s: pick the QuickBooks item for lines "
-            "without a product on the account %(a)s.", l=line["name"] or self.env._("(no description)"),
+            "without a product on the account %(a)s.", l=line["name"] or _lt("(no description)"),
             a=account.display_name, qa=mapped.name, p=product.display_name, qp=booked.name)]
 
     # a document QBO already holds --------------------------------------------------------
@@ -90,7 +91,7 @@ class QboSalesForm(models.AbstractModel):
         same_customer = (match.get("CustomerRef") or {}).get("value") == payload["CustomerRef"]["value"]
         same_total = not self.currency_id.compare_amounts(float(match.get("TotalAmt") or 0.0), amount_total)
         if not (same_customer and same_total):
-            raise QboPayloadError(self.env._(
+            raise QboPayloadError(_lt(
                 "QuickBooks already holds %(entity)s %(number)s (id %(id)s) for another customer or amount. "
                 "If it is this document, link it with Link QuickBooks invoice; otherwise change the number.",
                 entity=self._qbo_entity, number=match.get("DocNumber"), id=match.get("Id")), code="6140")
@@ -112,7 +113,7 @@ class QboSalesForm(models.AbstractModel):
         for record in self:
             link = links.get(record.id)
             if link:
-                record._message_log(body=self.env._(
+                log_note(record, _lt(
                     "Unlinked from QuickBooks %(entity)s %(id)s (number %(doc)s); QuickBooks was not changed.",
                     entity=record._qbo_entity, id=link.qbo_id or "-", doc=link.qbo_doc_number or "-"))
                 link.sudo().unlink()
@@ -136,40 +137,40 @@ class QboSalesForm(models.AbstractModel):
         problems = []
         customer = self._qbo_customer(company)
         if customer.qbo_hub != "active":
-            problems.append(self.env._("The customer %(c)s is Inactive in the Financial Hub: switch it to Active first.",
+            problems.append(_lt("The customer %(c)s is Inactive in the Financial Hub: switch it to Active first.",
                               c=customer.display_name))
         lines = self._qbo_form_lines()
         for line in lines:
             if line["display_type"]:
                 continue
             product = self._qbo_line_product(line, company)
-            label = line["name"] or self.env._("(no description)")
+            label = line["name"] or _lt("(no description)")
             if not product:
-                problems.append(self.env._(
+                problems.append(_lt(
                     "The line '%(l)s' has no product, and no product is set for lines without one (Settings > "
                     "QuickBooks > Lines without a product, or on the account %(a)s).",
                     l=label, a=line.get("account") and line["account"].display_name or "-"))
             elif not product.with_company(company)._qbo_income_ref(company):
-                problems.append(self.env._("The product %(p)s has no income account for QuickBooks.", p=product.display_name))
+                problems.append(_lt("The product %(p)s has no income account for QuickBooks.", p=product.display_name))
             elif not line["product"]:
                 problems += self._qbo_line_account_problems(line, product, company)
         problems += self._qbo_tax_plan(company, lines)["problems"]
         try:
             number = self._qbo_form_number(company)
         except TemplateError as exc:
-            problems.append(self.env._("The naming template uses an unknown variable {%(v)s}.", v=exc))
+            problems.append(_lt("The naming template uses an unknown variable {%(v)s}.", v=exc))
         else:
             if number and len(number) > DOC_NUMBER_MAX:
-                problems.append(self.env._("The number '%(n)s' is longer than the %(max)s characters QuickBooks accepts.",
+                problems.append(_lt("The number '%(n)s' is longer than the %(max)s characters QuickBooks accepts.",
                                   n=number, max=DOC_NUMBER_MAX))
         problems += self._qbo_class_problems(company)
         currency = self.currency_id.name
         home = company.qbo_home_currency
         if home and currency != home and not company.qbo_multicurrency:
-            problems.append(self.env._("The currency %(c)s is not enabled in QuickBooks (home currency %(h)s, "
+            problems.append(_lt("The currency %(c)s is not enabled in QuickBooks (home currency %(h)s, "
                               "multi-currency off).", c=currency, h=home))
         elif home and currency != home and not self._qbo_exchange_rate(company):
-            problems.append(self.env._("Odoo has no exchange rate between %(c)s and the QuickBooks home currency "
+            problems.append(_lt("Odoo has no exchange rate between %(c)s and the QuickBooks home currency "
                                        "%(h)s on %(d)s.", c=currency, h=home, d=self._qbo_form_date()))
         return list(dict.fromkeys(problems))
 
@@ -182,13 +183,13 @@ class QboSalesForm(models.AbstractModel):
         for record in records:
             link = links.get(record.id)
             if record not in held:
-                failed.append(self.env._("%(label)s %(name)s belongs to another company: it is not pushed to the "
+                failed.append(_lt("%(label)s %(name)s belongs to another company: it is not pushed to the "
                                          "QuickBooks of %(company)s.", label=label, name=record.display_name,
                                          company=company.name))
             elif link and link.qbo_id:
                 refs[record.id] = link.qbo_id
             elif link and link.state == "error":
-                failed.append(self.env._("%(label)s %(name)s could not be pushed to QuickBooks: %(e)s",
+                failed.append(_lt("%(label)s %(name)s could not be pushed to QuickBooks: %(e)s",
                                 label=label, name=record.display_name, e=link.error_message or "-"))
             else:
                 waiting.append(record)
@@ -197,7 +198,7 @@ class QboSalesForm(models.AbstractModel):
         if failed:
             raise QboPayloadError(failed, code="dependency")
         if waiting:
-            raise QboPayloadError(self.env._("Waiting for %(label)s %(names)s to reach QuickBooks.", label=label,
+            raise QboPayloadError(_lt("Waiting for %(label)s %(names)s to reach QuickBooks.", label=label,
                                     names=", ".join(r.display_name for r in waiting)), code="defer")
         return refs
 
@@ -206,12 +207,12 @@ class QboSalesForm(models.AbstractModel):
         self.ensure_one()
         company = company.sudo()
         customer = self._qbo_customer(company)
-        customer_id = self._qbo_wait_for(customer, company, self.env._("the customer"))[customer.id]
+        customer_id = self._qbo_wait_for(customer, company, _lt("the customer"))[customer.id]
         lines = self._qbo_form_lines()
         products = {index: self._qbo_line_product(line, company) for index, line in enumerate(lines)
                     if not line["display_type"]}
         item_refs = self._qbo_wait_for(self.env["product.product"].union(*products.values()), company,
-                                       self.env._("the product(s)"))
+                                       _lt("the product(s)"))
         plan = self._qbo_tax_plan(company, lines)
         if plan["problems"]:
             raise QboPayloadError(plan["problems"])
@@ -325,7 +326,7 @@ class QboSalesForm(models.AbstractModel):
         qbo_tax = float((entity.get("TxnTaxDetail") or {}).get("TotalTax") or 0.0)
         currency = self.currency_id
         if currency.compare_amounts(qbo_total, amount_total) or currency.compare_amounts(qbo_tax, amount_tax):
-            return self.env._("QuickBooks computed a total of %(qt).2f (tax %(qx).2f) and Odoo %(ot).2f (tax %(ox).2f): "
+            return _lt("QuickBooks computed a total of %(qt).2f (tax %(qx).2f) and Odoo %(ot).2f (tax %(ox).2f): "
                      "check the taxes and discounts of the QuickBooks copy.",
                      qt=qbo_total, qx=qbo_tax, ot=amount_total, ox=amount_tax)
         return None

@@ -14,6 +14,7 @@ from odoo import models
 from odoo.tools import float_compare
 
 from .account_tax import RATE_DIGITS
+from .qbo_reason import _lt
 
 
 def _same_rate(a, b):
@@ -48,13 +49,13 @@ class QboSalesForm(models.AbstractModel):
                 plan["codes"].append(None)
                 continue
             taxes = line["taxes"]
-            label = line["name"] or self.env._("(no description)")
+            label = line["name"] or _lt("(no description)")
             code, problem = taxes._qbo_line_code(company)
             if problem:
                 problems.append(problem)
             if not taxes:
                 if not us and not zero_code:
-                    problems.append(self.env._("The line '%(l)s' has no tax, and no zero-rated QuickBooks tax code is "
+                    problems.append(_lt("The line '%(l)s' has no tax, and no zero-rated QuickBooks tax code is "
                                                "mapped.", l=label))
                 code = Ref if us else zero_code
             plan["codes"].append(code)
@@ -67,7 +68,7 @@ class QboSalesForm(models.AbstractModel):
                 plan["txn_code"] |= code
                 percents = [leaf._qbo_percent() for leaf in leaves]
                 if None not in percents and not _same_rate(sum(percents), code.rate):
-                    problems.append(self.env._(
+                    problems.append(_lt(
                         "The taxes %(t)s charge %(o)s%% and are mapped to the QuickBooks code %(c)s, which charges "
                         "%(q)s%%.", t=", ".join(leaves.mapped("name")), o=round(sum(percents), RATE_DIGITS),
                         c=code.name, q=code.rate))
@@ -80,11 +81,11 @@ class QboSalesForm(models.AbstractModel):
                 continue
             for leaf, parts in assignment.items():
                 if share.setdefault(leaf, parts) != parts:
-                    problems.append(self.env._("The tax %(t)s goes to different QuickBooks rates on different lines of "
+                    problems.append(_lt("The tax %(t)s goes to different QuickBooks rates on different lines of "
                                                "this document.", t=leaf.name))
         txn_codes = plan["txn_code"]
         if us and len(txn_codes) > 1:
-            problems.append(self.env._("QuickBooks (US) applies one sales tax per transaction, and this document "
+            problems.append(_lt("QuickBooks (US) applies one sales tax per transaction, and this document "
                                        "carries several: %(c)s.", c=", ".join(txn_codes.mapped("name"))))
         if problems:
             return plan
@@ -98,7 +99,7 @@ class QboSalesForm(models.AbstractModel):
             parts = share.get(leaf)
             if not parts:
                 if not currency.is_zero(amount):
-                    problems.append(self.env._("The tax %(t)s (%(a)s) is on no line QuickBooks can carry.",
+                    problems.append(_lt("The tax %(t)s (%(a)s) is on no line QuickBooks can carry.",
                                                t=leaf.name, a=amount))
                 continue
             left = amount
@@ -126,7 +127,7 @@ class QboSalesForm(models.AbstractModel):
                 match = next((r for r in candidates if _same_rate(r["rate"], percent)), None)
             if match is not None:
                 if percent is not None and not _same_rate(match["rate"], percent):
-                    return {}, self.env._("The tax %(t)s charges %(o)s%% and is mapped to the QuickBooks rate "
+                    return {}, _lt("The tax %(t)s charges %(o)s%% and is mapped to the QuickBooks rate "
                                           "%(r)s of %(q)s%%.", t=leaf.name, o=percent, r=match["name"], q=match["rate"])
                 assignment[leaf] = ((match["id"], 1.0),)
                 used.add(match["id"])
@@ -136,12 +137,12 @@ class QboSalesForm(models.AbstractModel):
                 assignment[leaf] = tuple((r["id"], r["rate"] / total) for r in candidates)
                 used |= {r["id"] for r in candidates}
             else:
-                return {}, self.env._("The tax %(t)s (%(o)s%%) matches no rate of the QuickBooks code %(c)s (%(r)s).",
+                return {}, _lt("The tax %(t)s (%(o)s%%) matches no rate of the QuickBooks code %(c)s (%(r)s).",
                                       t=leaf.name, o=percent if percent is not None else "-", c=code.name,
                                       r=", ".join(f"{r['name']} {r['rate']:g}%" for r in rates))
         missing = [r for r in rates if r["id"] not in used and not _same_rate(r["rate"], 0.0)]
         if missing:
-            return {}, self.env._("The QuickBooks code %(c)s also charges %(r)s, which Odoo's %(t)s does not.",
+            return {}, _lt("The QuickBooks code %(c)s also charges %(r)s, which Odoo's %(t)s does not.",
                                   c=code.name, r=", ".join(f"{r['name']} {r['rate']:g}%" for r in missing),
                                   t=", ".join(leaves.mapped("name")))
         return assignment, None

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..qbo import in_list
+from .qbo_reason import _lt, log_note, reason_vals, shown
 from .qbo_walls import within_company
 
 QUERY_KEYS = 30  # values in one IN (...) of a lookup query
@@ -73,7 +74,7 @@ class QboSyncMixin(models.AbstractModel):
             ("company_id", "=", company.id), ("res_model", "=", self._name), ("res_id", "in", self.ids)])
         return {link.res_id: link for link in links}
 
-    @api.depends_context("company")
+    @api.depends_context("company", "lang")
     def _compute_qbo_link(self):
         company = self.env.company
         links = self._qbo_links(company) if self.ids else {}
@@ -81,7 +82,8 @@ class QboSyncMixin(models.AbstractModel):
             link = links.get(record.id)
             record.qbo_state = link.state if link else "none"
             record.qbo_id = link.qbo_id if link else False
-            record.qbo_error = link.error_message if link and link.state == "error" else False
+            record.qbo_error = (shown(link.error_reason, link.error_message, self.env.lang) or False
+                                if link and link.state == "error" else False)
             record.qbo_last_sync = link.last_sync if link else False
             record.qbo_url = (company._qbo_app_url(record._qbo_app_path(link.qbo_id))
                               if link and link.qbo_id and company.qbo_enabled else False)
@@ -123,7 +125,7 @@ class QboSyncMixin(models.AbstractModel):
         if ids:
             self.env["qbo.job"].sudo().search([("res_model", "=", self._name), ("res_id", "in", ids),
                                                ("state", "=", "pending")]).write(
-                {"state": "cancelled", "error_message": self.env._("The record was deleted in Odoo.")})
+                reason_vals(_lt("The record was deleted in Odoo."), state="cancelled"))
             self.env["qbo.link"].sudo().search([("res_model", "=", self._name), ("res_id", "in", ids)]).unlink()
         return res
 
@@ -134,7 +136,7 @@ class QboSyncMixin(models.AbstractModel):
             return
         jobs = self.env["qbo.job"].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids),
                                                   ("state", "=", "pending"), ("operation", "=", "push")])
-        jobs.write({"state": "cancelled", "error_message": self.env._("Cancelled: the record changed state in Odoo.")})
+        jobs.write(reason_vals(_lt("Cancelled: the record changed state in Odoo."), state="cancelled"))
         links = self.env["qbo.link"].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids),
                                                     ("state", "=", "queued")])
         for state, group in links.grouped(lambda link: link_state(link.qbo_id)).items():
@@ -221,7 +223,7 @@ class QboSyncMixin(models.AbstractModel):
         record of this model and company): it is never matched, updated or renamed on this
         record's behalf. Returns the QboPayloadError that explains it."""
         name = match.get("DisplayName") or match.get("Name") or match.get("DocNumber") or ""
-        return QboPayloadError(self.env._(
+        return QboPayloadError(_lt(
             "QuickBooks %(entity)s %(name)s (id %(id)s) matches this record but is already linked to %(other)s "
             "in Odoo: it is not taken for this record.",
             entity=self._qbo_entity, name=name, id=match.get("Id"), other=other.display_name), code="taken")
@@ -246,6 +248,7 @@ class QboSyncMixin(models.AbstractModel):
         return None
 
     def _qbo_message_log(self, body):
+        """A note in the chatter of these records: `body` a reason (models/qbo_reason.py), read in
+        each reader's language, or a text."""
         if hasattr(self, "_message_log"):
-            for record in self:
-                record._message_log(body=body)
+            log_note(self, body)

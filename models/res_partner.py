@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
 from .qbo_names import clean_name, held_name, suffixed_name
+from .qbo_reason import _lt
 from .qbo_sync_mixin import QboPayloadError, in_queries
 
 DISPLAY_NAME_MAX = 500
@@ -173,7 +174,7 @@ class ResPartner(models.Model):
         a name clash, pushed under the suffixed name (rule 3 of qbo_names)."""
         if (company.qbo_customer_match == "email" and self.email) or (link and link.name_clash):
             return super()._qbo_match_taken(company, link, match, other)
-        return QboPayloadError(self.env._("The QuickBooks customer %(name)s is linked to %(other)s: this customer "
+        return QboPayloadError(_lt("The QuickBooks customer %(name)s is linked to %(other)s: this customer "
                                           "is pushed under its suffixed name.",
                                           name=match.get("DisplayName"), other=other.display_name), code="clash")
 
@@ -200,16 +201,16 @@ class ResPartner(models.Model):
         company = company.sudo()
         problems = []
         if not self.name and not self.parent_id:
-            problems.append(self.env._("The customer has no name."))
+            problems.append(_lt("The customer has no name."))
         if self.email and any(ch in self.email for ch in "\r\n\t\x00"):
-            problems.append(self.env._("The email %(email)r holds a line break or a tab: QuickBooks accepts none.",
+            problems.append(_lt("The email %(email)r holds a line break or a tab: QuickBooks accepts none.",
                                        email=self.email))
         term = self.with_company(company).property_payment_term_id
         if term and not term.with_company(company).qbo_term_ref_id:
-            problems.append(self.env._("The payment term %(term)s has no QuickBooks term in the mapping.", term=term.name))
+            problems.append(_lt("The payment term %(term)s has no QuickBooks term in the mapping.", term=term.name))
         treatment = self.with_company(company).qbo_tax_treatment or "default"
         if company.qbo_tax_model != "us" and treatment != "default" and not self._qbo_tax_code(company, treatment):
-            problems.append(self.env._("The customer tax treatment '%(t)s' has no QuickBooks tax code in the mapping.",
+            problems.append(_lt("The customer tax treatment '%(t)s' has no QuickBooks tax code in the mapping.",
                               t=treatment))
         return problems
 
@@ -223,17 +224,17 @@ class ResPartner(models.Model):
         company = company.sudo()
         problems = []  # the engine ran _qbo_preflight already: only what needs QBO's answer is checked here
         if self.with_company(company).qbo_hub != "active":
-            raise QboPayloadError(self.env._("The customer is Inactive in the Financial Hub: it is not pushed."), code="inactive")
+            raise QboPayloadError(_lt("The customer is Inactive in the Financial Hub: it is not pushed."), code="inactive")
         if not self.active and not (link and link.qbo_id):
             return None, None  # an archived customer is not created (nor matched) in QuickBooks
         qbo_id = (link and link.qbo_id) or (match and match.get("Id"))
         if match and not (link and link.qbo_id) and match.get("Active") is False:
             if not (link and link.name_clash):
                 # an inactive QBO customer holds the name: it is not ours to revive (rule 3)
-                raise QboPayloadError(self.env._("An inactive QuickBooks customer holds this name."), code="clash")
+                raise QboPayloadError(_lt("An inactive QuickBooks customer holds this name."), code="clash")
             qbo_id = None
         if not qbo_id and not company.qbo_sync_customers:
-            raise QboPayloadError(self.env._("No match in QuickBooks, and creating customers is switched off in the settings."),
+            raise QboPayloadError(_lt("No match in QuickBooks, and creating customers is switched off in the settings."),
                                   code="no-match")
         payload = {"DisplayName": self._qbo_display_name(company, link), "Active": bool(self.active)}
         commercial = self.commercial_partner_id
@@ -262,9 +263,9 @@ class ResPartner(models.Model):
             parent_link = parent._qbo_links(company).get(parent.id)
             if not parent_link or not parent_link.qbo_id:
                 if parent.with_company(company).qbo_hub == "active":
-                    raise QboPayloadError(self.env._("Waiting for the parent customer %(p)s to reach QuickBooks.", p=parent.name),
+                    raise QboPayloadError(_lt("Waiting for the parent customer %(p)s to reach QuickBooks.", p=parent.name),
                                           code="defer")
-                problems.append(self.env._("The parent customer %(p)s is not in the Financial Hub.", p=parent.name))
+                problems.append(_lt("The parent customer %(p)s is not in the Financial Hub.", p=parent.name))
             else:
                 payload.update({"Job": True, "BillWithParent": True, "ParentRef": {"value": parent_link.qbo_id}})
         if problems:

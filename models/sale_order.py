@@ -2,6 +2,8 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
+from .qbo_reason import _lt, log_note
+
 # Changes of a quotation that its QuickBooks estimate follows.
 TRACKED_FIELDS = frozenset({"order_line", "partner_id", "partner_shipping_id", "date_order", "validity_date",
                             "currency_id", "pricelist_id", "client_order_ref", "note"})
@@ -96,13 +98,13 @@ class SaleOrder(models.Model):
         links = deleted._qbo_links(company)
         for order in deleted:
             if links.get(order.id):
-                order._message_log(body=self.env._("The quotation was cancelled: QuickBooks estimate %(doc)s (id %(id)s) "
+                log_note(order, _lt("The quotation was cancelled: QuickBooks estimate %(doc)s (id %(id)s) "
                                                    "was deleted.", doc=links[order.id].qbo_doc_number or "-",
                                                    id=links[order.id].qbo_id))
                 links[order.id].unlink()
         closed = self.filtered(lambda o: o.state == "cancel" and (entities.get(o.id) or {}).get("TxnStatus") == "Closed")
         for order in closed:
-            order._message_log(body=self.env._("The quotation was cancelled: its QuickBooks estimate was closed."))
+            log_note(order, _lt("The quotation was cancelled: its QuickBooks estimate was closed."))
         return super()._qbo_after_push(company, entities)
 
     def _qbo_filter_pushable(self, company):

@@ -21,3 +21,4 @@ from . import test_attachments
 from . import test_i18n
 from . import test_company_scoping
 from . import test_security
+from . import test_reasons

@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..qbo import QBOError, quote
+from ..models.qbo_reason import _lt, log_note
 
 MAX_ROWS = 200
 
@@ -154,7 +155,7 @@ class AccountMoveQboLinkLine(models.TransientModel):
             link.write(vals)
         else:
             Link.create(dict(vals, company_id=company.id, res_model=move._name, res_id=move.id))
-        move._message_log(body=self.env._("Linked to QuickBooks %(entity)s %(doc)s (id %(id)s).", entity=wizard.entity,
+        log_note(move, _lt("Linked to QuickBooks %(entity)s %(doc)s (id %(id)s).", entity=wizard.entity,
                                  doc=self.doc_number or "-", id=self.qbo_id))
         move.invalidate_recordset(["qbo_state", "qbo_id", "qbo_error", "qbo_last_sync", "qbo_url", "qbo_doc_number"])
         return {"type": "ir.actions.act_window_close"}

@@ -2,6 +2,8 @@ from collections import defaultdict
 
 from odoo import models
 
+from ..models.qbo_reason import _lt, log_note
+
 
 class MergePartnerAutomatic(models.TransientModel):
     """Odoo's partner merge keeps one QuickBooks link per company, on the surviving partner.
@@ -40,7 +42,7 @@ class MergePartnerAutomatic(models.TransientModel):
                     link.write(values)
                 else:
                     Link.create(dict(values, company_id=company.id, res_model="res.partner", res_id=survivor.id))
-                survivor._message_log(body=self.env._(
+                log_note(survivor, _lt(
                     "Merged %(name)s: its QuickBooks customer %(qbo)s (id %(id)s) is now this partner's.",
                     name=names.get(kept["res_id"]), qbo=kept["qbo_name"] or "-", id=kept["qbo_id"]))
             for entry in absorbed:
@@ -49,7 +51,7 @@ class MergePartnerAutomatic(models.TransientModel):
                 retirements.append({"company_id": company.id, "res_model": "res.partner", "res_id": entry["res_id"],
                                     "kind": "customer", "operation": "delete", "qbo_id": entry["qbo_id"],
                                     "level": 0})
-                survivor._message_log(body=self.env._(
+                log_note(survivor, _lt(
                     "Merged %(name)s: its QuickBooks customer %(qbo)s (id %(id)s) is made inactive in QuickBooks.",
                     name=names.get(entry["res_id"]), qbo=entry["qbo_name"] or "-", id=entry["qbo_id"]))
         survivor._qbo_queue_retirements(retirements)
