@@ -29,7 +29,9 @@ import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+import psycopg2
 import requests
+from psycopg2.extras import Json
 
 from odoo import SUPERUSER_ID, api, sql_db
 from odoo.exceptions import UserError
@@ -37,6 +39,7 @@ from odoo.exceptions import UserError
 from ..qbo import (AuthenticationError, QBOClient, QBOError, StaleObjectError, ThrottledError, TransientError)
 from .qbo_naming import DOC_NUMBER_MAX
 from .qbo_rate import PgRateLimiter, budget_cursor
+from .qbo_reason import _lt, reason_json
 
 _logger = logging.getLogger(__name__)
 
@@ -138,20 +141,70 @@ def send_singles(client, singles):
     return results
 
 
+# what another transaction's commit (or lock) did to ours: nobody's fault, nothing to count
+CONFLICTS = (psycopg2.extensions.TransactionRollbackError, psycopg2.errors.LockNotAvailable)
+
+
 def give_back(cr, jobs, error):
     """Odoo failed while preparing a chunk or applying its results (a database error, a bug):
-    the chunk goes back to the queue with the reason, its attempt counted and its idempotency
-    keys kept; never left 'sending' without a word. If even that fails, one plain statement
-    does it."""
+    the chunk goes back to the queue with the reason, its idempotency keys kept; never left
+    'sending' without a word. A bug counts an attempt (it ends in error after ten); a conflict
+    with another transaction (a serialization failure, a deadlock) does not. If even that
+    fails, one plain statement does it."""
     _logger.exception("QuickBooks: a chunk of %s job(s) failed in Odoo", len(jobs))
     cr.rollback()
     jobs.env.invalidate_all()
     try:
-        jobs._qbo_release(error, count_attempt=True)
+        jobs._qbo_release(error, count_attempt=not isinstance(error, CONFLICTS))
     except Exception:  # noqa: BLE001 - the bookkeeping itself fails: plain SQL
         _logger.exception("QuickBooks: recording the failure of the chunk failed")
         cr.rollback()
         jobs._qbo_release_plain(error)
+
+
+def commit_or_give_back(cr, registry, job_ids, answered):
+    """Commit the lane's cursor `cr`; when the commit fails (a serialization failure against
+    another worker's or the token refresh's commit, a deadlock, the connection lost), what it
+    held is rolled back and every claimed job of `job_ids` goes back to the queue, pending, no
+    attempt counted, its idempotency key kept (a re-send replays it: QuickBooks answers what it
+    did the first time), with the reason. The worker goes on. True when committed.
+    `answered`: the commit held QuickBooks' answers (else the chunk as prepared to be sent)."""
+    try:
+        cr.commit()  # pylint: disable=invalid-commit  # the lane's own cursor (see the callers)
+        return True
+    except psycopg2.Error as exc:
+        _logger.warning("QuickBooks: a chunk of %s job(s) not committed (%s): given back to the queue",
+                        len(job_ids), exc)
+        try:
+            cr.rollback()
+        except psycopg2.Error:
+            _logger.debug("rollback after a failed commit failed", exc_info=True)
+        error = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        release_claimed(registry, job_ids, _lt(
+            "Odoo could not save QuickBooks' answer (%(error)s): it is asked again under the same key, no attempt "
+            "counted.", error=error) if answered else _lt(
+            "Odoo could not save this chunk before sending it (%(error)s): it waits in the queue, no attempt "
+            "counted.", error=error))
+        return False
+
+
+def release_claimed(registry, job_ids, reason, delay=0):
+    """Claimed jobs back to the queue, pending, their attempt given back, keys kept, with
+    `reason`, ready again in `delay` seconds: one statement in a transaction of its own (the
+    lane's may be gone). If even that fails, their lease brings them back (an attempt counted)."""
+    if not job_ids:
+        return
+    try:
+        with registry.cursor() as cr:
+            cr.execute("""UPDATE qbo_job SET state = 'pending', attempts = GREATEST(attempts - 1, 0),
+                                 next_attempt_at = (now() at time zone 'UTC') + make_interval(secs => %s),
+                                 error_code = 'conflict', error_message = %s, error_reason = %s,
+                                 write_date = now() at time zone 'UTC'
+                           WHERE id IN %s AND state = 'sending'""",
+                       [delay, str(reason), Json(reason_json(reason)), tuple(job_ids)])
+            cr.commit()  # pylint: disable=invalid-commit  # the cursor opened just above, for this alone
+    except psycopg2.Error:
+        _logger.exception("QuickBooks: %s claimed job(s) could not be given back; their lease will", len(job_ids))
 
 
 class Lane:
@@ -240,7 +293,7 @@ class Lane:
                 continue
             if not self._lock_realm(realm):
                 continue   # another worker drains this realm
-            chunk = None
+            chunk, claimed = None, []
             try:
                 with self.registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
@@ -248,6 +301,7 @@ class Lane:
                                   ON CONFLICT (company_id) DO UPDATE SET last_turn = EXCLUDED.last_turn""",
                                [company_id])
                     jobs = env["qbo.job"]._qbo_claim(company_id, self.chunk_size)
+                    claimed = jobs.ids
                     if not jobs:
                         continue
                     company = env["res.company"].browse(company_id).with_company(company_id)
@@ -257,17 +311,26 @@ class Lane:
                                                      **self.client_options)
                     except (QBOError, UserError) as exc:
                         jobs._qbo_release(exc, count_attempt=False)
-                        cr.commit()  # pylint: disable=invalid-commit  # cursor the lane opened itself: the released jobs are durable before the next turn
+                        # the lane's own cursor: the released jobs are durable before the next turn
+                        commit_or_give_back(cr, self.registry, claimed, answered=False)
                         return True
                     try:
                         chunk = jobs._qbo_prepare(company, client)
                     except Exception as exc:  # noqa: BLE001 - Odoo's own failure, not a record's
                         give_back(cr, jobs, exc)
                         chunk = None
-                    cr.commit()  # pylint: disable=invalid-commit  # cursor the lane opened itself: keys and payloads stored before any HTTP
+                    # the lane's own cursor: keys and payloads stored before any HTTP
+                    if not commit_or_give_back(cr, self.registry, claimed, answered=False):
+                        chunk = None
                     if chunk is None:
                         return True   # the chunk was given back as a whole (QuickBooks unreachable...)
                     chunk.base_url, chunk.access_token = client.base_url, client.access_token
+            except Exception:  # noqa: BLE001 - never the worker's end: the chunk waits in the queue
+                _logger.exception("QuickBooks: the turn of company %s failed", company_id)
+                chunk = None
+                release_claimed(self.registry, claimed, _lt(
+                    "Odoo failed while preparing this chunk: it waits in the queue, no attempt counted."), delay=60)
+                return True
             finally:
                 if chunk is None:
                     self._unlock_realm(realm)
@@ -339,12 +402,20 @@ class Lane:
                     env = api.Environment(cr, SUPERUSER_ID, {})
                     company = env["res.company"].browse(chunk.company_id).with_company(chunk.company_id)
                     jobs = env["qbo.job"].browse(chunk.job_ids)
-                    env["qbo.usage"]._qbo_record(chunk.company_id, *map(sum, zip((0, 0), *chunk.usage)))
+                    finished = 0
                     try:
-                        self.finished += jobs._qbo_finish(company, chunk, self._refreshing_client)
+                        env["qbo.usage"]._qbo_record(chunk.company_id, *map(sum, zip((0, 0), *chunk.usage)))
+                        finished = jobs._qbo_finish(company, chunk, self._refreshing_client)
                     except Exception as exc:  # noqa: BLE001 - Odoo's own failure, not a record's
                         give_back(cr, jobs, exc)
-                    cr.commit()  # pylint: disable=invalid-commit  # cursor the lane opened itself: a chunk's results are durable before the next
+                    # the lane's own cursor: a chunk's results are durable before the next
+                    if commit_or_give_back(cr, self.registry, chunk.job_ids, answered=True):
+                        self.finished += finished
+            except Exception:  # noqa: BLE001 - never the worker's end: the chunk waits in the queue
+                _logger.exception("QuickBooks: applying the answers of a chunk of company %s failed", chunk.company_id)
+                release_claimed(self.registry, chunk.job_ids, _lt(
+                    "Odoo failed while saving QuickBooks' answer: it is asked again under the same key, no attempt "
+                    "counted."), delay=60)
             finally:
                 self.held[chunk.realm] -= 1
                 self.company_flights[chunk.company_id] -= 1

@@ -423,7 +423,7 @@ class QboJob(models.Model):
                 for jobs, records, links in groups], outcome)
         except (RevokedError, AuthenticationError) as exc:
             # not the records' fault: the chunk waits for the reconnection, no attempt counted
-            company.sudo().write({"qbo_state": "reconnect", "qbo_state_message": exc.user_message()})
+            company._qbo_mark_reconnect(exc.user_message())
             self._qbo_apply(company, self._qbo_outcome_all(outcome, "release", exc))
             return None
         except QBOError as exc:
@@ -591,7 +591,7 @@ class QboJob(models.Model):
         revoked = revoked or next((error for _data, error, _a in results.values()
                                    if isinstance(error, AuthenticationError)), None)
         if revoked:
-            company.sudo().write({"qbo_state": "reconnect", "qbo_state_message": revoked.user_message()})
+            company._qbo_mark_reconnect(revoked.user_message())
         outcome = dict(chunk.outcome)
         for job_id, (data, error, answered) in results.items():
             if error is None:

@@ -305,6 +305,26 @@ class ResCompany(models.Model):
             cr.commit()  # pylint: disable=invalid-commit  # our own cursor (commit is False on the caller's)
         return tokens.access_token
 
+    def _qbo_mark_reconnect(self, message):
+        """Put the company in "Reconnect needed" with `message`, once and on one cursor: in a
+        transaction of its own, committed at once, as the token refresh writes it, and not again
+        when it is already so. The caller's transaction (a queue worker's) never writes the
+        company row: had the refresh committed the same row meanwhile, its commit would fail
+        (SerializationFailure) and lose what it was applying."""
+        self.ensure_one()
+        try:
+            with self.env.registry.cursor() as cr:
+                cr.execute("SET LOCAL lock_timeout = '15s'")
+                cr.execute("SELECT qbo_state FROM res_company WHERE id = %s FOR UPDATE", [self.id])
+                if cr.fetchone()[0] != "reconnect":
+                    self.with_env(self.env(cr=cr)).sudo().write({"qbo_state": "reconnect",
+                                                                 "qbo_state_message": str(message)})
+        except psycopg2.errors.LockNotAvailable:
+            # only the caller's own transaction holds the row that long: it writes it
+            if self.sudo().qbo_state != "reconnect":
+                self.sudo().write({"qbo_state": "reconnect", "qbo_state_message": str(message)})
+        self.invalidate_recordset(["qbo_state", "qbo_state_message"])
+
     def _qbo_client(self, **kwargs):
         """A QBO API client for this company, refreshing tokens as needed. Its requests count in
         the realm's budget shared with the queue's workers (qbo_rate.py) unless the caller

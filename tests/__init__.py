@@ -22,3 +22,4 @@ from . import test_i18n
 from . import test_company_scoping
 from . import test_security
 from . import test_reasons
+from . import test_drain_conflicts
