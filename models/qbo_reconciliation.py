@@ -327,8 +327,9 @@ class ResCompany(models.Model):
 class QboReconciliationLineActions(models.Model):
     _inherit = "qbo.reconciliation.line"
 
-    @api.model
     def action_qbo_reconcile_refresh(self):
+        """The list's Refresh now: the web client passes the selected rows (or none); the
+        current company's report is refreshed either way."""
         return self.env.company.action_qbo_reconcile()
 
 

@@ -150,7 +150,7 @@ def main():
                        [[("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("qbo_state", "=", "none")]],
                        {"fields": ["id"], "limit": 1})
     with contextlib.suppress(RuntimeError):  # the reconciliation report is refreshed in the background: ask now
-        rpc(session, odoo, "qbo.reconciliation.line", "action_qbo_reconcile_refresh", [])
+        rpc(session, odoo, "qbo.reconciliation.line", "action_qbo_reconcile_refresh", [[]])
     errored = rpc(session, odoo, "res.partner", "search_read", [[("qbo_state", "=", "error")]],
                   {"fields": ["id"], "limit": 1})
     pages = [

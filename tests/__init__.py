@@ -23,3 +23,4 @@ from . import test_company_scoping
 from . import test_security
 from . import test_reasons
 from . import test_drain_conflicts
+from . import test_buttons
