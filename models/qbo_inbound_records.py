@@ -164,6 +164,7 @@ class ResConfigSettings(models.TransientModel):
     qbo_cdc_last_run = fields.Datetime(related="company_id.qbo_cdc_last_run")
     qbo_cdc_gap = fields.Boolean(related="company_id.qbo_cdc_gap")
 
+    @api.depends("company_id")
     def _compute_qbo_inbound_urls(self):
         for settings in self:
             company = settings.company_id

@@ -923,6 +923,7 @@ class QboJob(models.Model):
         bulk_update(self, job_rows)
         bulk_update(self, handed)
         bulk_update(Link, link_rows)
+        self._qbo_settle_errors(company, [job for jobs in successes.values() for job in jobs])
         for job in follow_ups:
             # the record changed after a send whose answer was replayed: its current state follows
             record = self.env[job.res_model].browse(job.res_id).exists()
@@ -965,6 +966,24 @@ class QboJob(models.Model):
                 record.with_company(job.company_id)._qbo_enqueue(job.company_id, job.operation, trigger=False)
         self.env.ref("qbo_financial_hub.ir_cron_qbo_sync")._trigger()
         return True
+
+    def _qbo_settle_errors(self, company, done_jobs):
+        """A record pushed with success leaves no error behind in the sync history: its earlier
+        failed pushes are closed (Cancelled, their message kept after a note)."""
+        latest = {}
+        for job in done_jobs:
+            if job.operation == "push":
+                key = (job.res_model, job.res_id)
+                latest[key] = max(latest.get(key, 0), job.id)
+        by_model = defaultdict(list)
+        for res_model, res_id in latest:
+            by_model[res_model].append(res_id)
+        for res_model, ids in by_model.items():
+            failed = self.sudo().search([("company_id", "=", company.id), ("res_model", "=", res_model),
+                                         ("res_id", "in", ids), ("operation", "=", "push"), ("state", "=", "error")])
+            for job in failed.filtered(lambda j: j.id < latest[(j.res_model, j.res_id)]):
+                job.write({"state": "cancelled", "error_message": self.env._(
+                    "Settled by a later push: %(message)s", message=job.error_message or "-")})
 
     def action_open_record(self):
         self.ensure_one()

@@ -216,6 +216,8 @@ class ResCompany(models.Model):
         Line.create(lines)
         differences = sum(1 for vals in lines if not vals["equal"])
         company.qbo_reconciliation_differences = differences
+        # open reports and dashboards redraw when the refresh is committed
+        self.env["qbo.live"]._qbo_broadcast(company, ["qbo.reconciliation.line"])
         return len(lines), differences
 
     def _qbo_reconciliation_values(self):

@@ -104,7 +104,18 @@ class ResPartner(models.Model):
         company = company or self.env.company
         if not company.sudo().qbo_enabled:
             return None
-        return super(ResPartner, self._qbo_filter_pushable(company))._qbo_enqueue(company, operation, trigger)
+        pushable = self._qbo_filter_pushable(company)
+        result = super(ResPartner, pushable)._qbo_enqueue(company, operation, trigger)
+        if operation == "push":
+            # delivery addresses that failed while their company was not in QuickBooks try again,
+            # behind it (a sub-customer waits for its parent)
+            children = pushable.filtered(lambda p: not p.parent_id).child_ids.filtered(
+                lambda c: c.type == "delivery")._qbo_filter_pushable(company) - pushable
+            links = children._qbo_links(company)
+            failed = children.filtered(lambda c: c.id in links and links[c.id].state == "error")
+            if failed:
+                super(ResPartner, failed)._qbo_enqueue(company, operation, trigger)
+        return result
 
     def _qbo_filter_pushable(self, company):
         return self.with_company(company).filtered(lambda p: p.qbo_hub == "active" and p._qbo_is_customer_shape())
@@ -130,11 +141,9 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------------------
     def _qbo_display_name(self, company, link=None):
         self.ensure_one()
-        if self.parent_id:
-            label = self.name or self.city or self.env._("Delivery")
-            base = f"{self.parent_id.commercial_partner_id.name} - {label}"
-        else:
-            base = self.name or ""
+        # a delivery address is a sub-customer: QuickBooks shows it under its parent
+        # (FullyQualifiedName "Parent:Name") and keeps names unique per parent
+        base = (self.name or self.city or self.env._("Delivery")) if self.parent_id else (self.name or "")
         if link and link.name_clash:
             return suffixed_name(base, self.ref or f"Odoo {self.id}", DISPLAY_NAME_MAX)
         return clean_name(base, DISPLAY_NAME_MAX)
@@ -153,6 +162,10 @@ class ResPartner(models.Model):
                 link = links.get(partner.id)
                 values[partner.id] = [partner._qbo_display_name(company, link)]
         queries = in_queries("SELECT * FROM Customer", field, [v for vs in values.values() for v in vs])
+        # a match sits where the partner does: a sub-customer under its parent's QuickBooks
+        # customer, a top-level partner at the top (another parent's "North Barn" is not ours)
+        parents = {partner.id: partner.parent_id.commercial_partner_id for partner in self if partner.parent_id}
+        parent_links = self.browse([p.id for p in parents.values()])._qbo_links(company) if parents else {}
 
         index = {}
 
@@ -162,10 +175,14 @@ class ResPartner(models.Model):
                     found = (row.get("PrimaryEmailAddr") or {}).get("Address") if field == "PrimaryEmailAddr" \
                         else held_name(row)
                     if found:
-                        index.setdefault(found.lower(), row)
+                        index.setdefault(found.lower(), []).append(row)
+            parent = parents.get(partner.id)
+            parent_link = parent_links.get(parent.id) if parent else None
+            under = ((parent_link and parent_link.qbo_id) or "?") if parent else None
             for value in values.get(partner.id) or []:  # the plain name first, then the suffixed one
-                if value and value.lower() in index:
-                    return index[value.lower()]
+                for row in index.get((value or "").lower(), []):
+                    if (row.get("ParentRef") or {}).get("value") == under:
+                        return row
             return None
         return queries, pick
 

@@ -24,3 +24,4 @@ from . import test_security
 from . import test_reasons
 from . import test_drain_conflicts
 from . import test_buttons
+from . import test_first_hour

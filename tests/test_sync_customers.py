@@ -176,7 +176,8 @@ class TestCustomerHub(QboSyncCase):
         remote = [c for c in self.qbo("Customer") if c["Id"] == branch.qbo_id][0]
         self.assertTrue(remote["Job"])
         self.assertEqual(remote["ParentRef"]["value"], parent.qbo_id)
-        self.assertEqual(remote["FullyQualifiedName"], "Chain Stores Inc:Chain Stores Inc - Downtown")
+        self.assertEqual(remote["DisplayName"], "Downtown")
+        self.assertEqual(remote["FullyQualifiedName"], "Chain Stores Inc:Downtown", "the parent once")
 
     def test_preflight_error_is_explained_and_not_sent(self):
         term = self.env["account.payment.term"].create({"name": "Unmapped 45 days"})
