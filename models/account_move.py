@@ -11,6 +11,7 @@ ENTITY_BY_TYPE = {"out_invoice": "Invoice", "out_refund": "CreditMemo"}
 # QuickBooks voids no document a Payment still applies: a void waits until the payments
 # (level 3, models/account_payment.py) that unreconciling it updated or deleted are sent
 VOID_LEVEL = 4
+PREFLIGHT_SHOWN = 20       # documents whose problems a push names at once (the queue checks every one)
 
 
 class AccountMove(models.Model):
@@ -121,10 +122,15 @@ class AccountMove(models.Model):
         self._qbo_check_push_rights()
         messages, queued = [], 0
         for company, moves in self._qbo_moves_by_company():
-            problems = company._qbo_mapping_problems(scope=("invoice",))
+            # the connection's problems, then what stops these documents (not every unmapped
+            # tax of the company: an untaxed invoice is not warned about a 15 % tax it does not use)
+            problems = company._qbo_mapping_problems(scope=())
             moves = moves._qbo_filter_pushable(company)
             moves.with_company(company)._qbo_enqueue(company)
             queued += len(moves)
+            for move in moves[:PREFLIGHT_SHOWN]:
+                problems += [self.env._("%(document)s: %(problem)s", document=move.display_name, problem=problem)
+                             for problem in move.with_company(company)._qbo_preflight(company)]
             messages += problems
         message = self.env._("%(count)s document(s) queued for QuickBooks.", count=queued)
         if queued < len(self):

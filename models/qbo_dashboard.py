@@ -8,8 +8,7 @@ from odoo.tools.safe_eval import safe_eval
 STATES = ("synced", "none", "queued", "error")
 # kind -> (model, list action, base domain of the records that count)
 KINDS = {
-    "customer": ("res.partner", "qbo_financial_hub.res_partner_qbo_action",
-                 ["|", ("parent_id", "=", False), ("type", "=", "delivery")]),
+    "customer": ("res.partner", "qbo_financial_hub.res_partner_qbo_action", [("qbo_listed", "=", True)]),
     "product": ("product.product", "qbo_financial_hub.product_product_qbo_action", [("sale_ok", "=", True)]),
     "invoice": ("account.move", "qbo_financial_hub.account_move_qbo_action",
                 [("move_type", "in", ("out_invoice", "out_refund")), ("state", "=", "posted")]),

@@ -36,6 +36,28 @@ class ResPartner(models.Model):
         help="Mapped to a QuickBooks tax code in the settings.")
     qbo_can_sync = fields.Boolean(compute="_compute_qbo_can_sync")
 
+    qbo_listed = fields.Boolean("Listed among QuickBooks customers", compute="_compute_qbo_listed",
+                                search="_search_qbo_listed")
+
+    def _qbo_listed_domain(self):
+        """Who the QuickBooks > Customers list and the dashboard count: customers and delivery
+        addresses, not the people who use Odoo (Administrator) nor the current company itself."""
+        return ["&", "&", "|", ("parent_id", "=", False), ("type", "=", "delivery"),
+                ("partner_share", "=", True), ("id", "!=", self.env.company.partner_id.id)]
+
+    @api.depends("parent_id", "type", "partner_share")
+    @api.depends_context("company")
+    def _compute_qbo_listed(self):
+        listed = self.filtered_domain(self._qbo_listed_domain())
+        for partner in self:
+            partner.qbo_listed = partner in listed
+
+    def _search_qbo_listed(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(self.env._("Unsupported search on the QuickBooks customers list."))
+        domain = self._qbo_listed_domain()
+        return domain if (operator == "=") == value else ["!"] + domain
+
     @api.depends("parent_id", "type")
     def _compute_qbo_can_sync(self):
         for partner in self:

@@ -23,7 +23,7 @@ class TestDashboard(QboSyncCase):
         self.company.qbo_sync_customers = True
         queued = self.Partner.create({"name": "Dash Queued", "is_company": True, "qbo_hub": "active"})
         dash = self.dashboard()
-        base = ["|", ("parent_id", "=", False), ("type", "=", "delivery")]
+        base = [("qbo_listed", "=", True)]
         Partner = self.Partner
         self.assertEqual(dash.customer_synced, Partner.search_count(base + [("qbo_state", "=", "synced")]))
         self.assertGreaterEqual(dash.customer_synced, 1)

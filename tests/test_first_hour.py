@@ -1,8 +1,11 @@
 """The first hour of a new user (issue 22): what the screens show, as the web client gets it."""
 import json
 
-from odoo.tests import tagged
+from odoo import Command
+from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
+from .test_invoices import QboInvoiceCase
 from .test_sync_customers import QboSyncCase
 
 
@@ -104,3 +107,54 @@ class TestSubCustomers(QboSyncCase):
         self.drain()
         self.assertEqual(top.qbo_state, "synced", top.qbo_error)
         self.assertNotIn(top.qbo_id, (a.qbo_id, b.qbo_id))
+
+
+@tagged("post_install", "-at_install")
+class TestPushMessages(QboInvoiceCase):
+
+    def test_an_untaxed_invoice_is_not_warned_about_a_tax_it_does_not_use(self):
+        """Create QuickBooks invoice warned "Sales taxes QuickBooks cannot carry: The tax 15%
+        has no QuickBooks tax code" on an untaxed invoice, then succeeded: the warning names
+        only what stops the documents pushed."""
+        self.env["account.tax"].create({"name": "Unmapped 15%", "amount": 15, "type_tax_use": "sale",
+                                        "company_id": self.company.id})
+        untaxed = self.invoice(lines=[Command.create({"product_id": self.fitting.id, "quantity": 1, "price_unit": 40,
+                                                      "tax_ids": [Command.clear()]})])
+        answer = untaxed.with_user(self.user).action_qbo_push()
+        self.assertEqual(answer["params"]["type"], "info", answer["params"]["message"])
+        self.assertNotIn("15", answer["params"]["message"])
+        self.drain()
+        self.assertEqual(untaxed.qbo_state, "synced", untaxed.qbo_error)
+        # a document that does use it is told why it will fail, by name
+        tax = self.env["account.tax"].search([("name", "=", "Unmapped 15%")])
+        taxed = self.invoice(lines=[Command.create({"product_id": self.fitting.id, "quantity": 1, "price_unit": 40,
+                                                    "tax_ids": [Command.set(tax.ids)]})])
+        answer = taxed.with_user(self.user).action_qbo_push()
+        self.assertEqual(answer["params"]["type"], "warning")
+        self.assertIn(taxed.display_name, answer["params"]["message"])
+        self.assertIn("Unmapped 15%", answer["params"]["message"])
+
+
+@tagged("post_install", "-at_install")
+class TestCustomersList(QboSyncCase):
+
+    def test_the_people_who_use_odoo_and_the_company_are_not_customers(self):
+        """QuickBooks > Customers listed "Administrator" and "My Company"."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("qbo_financial_hub.res_partner_qbo_action")
+        domain = safe_eval(action["domain"])
+        shop = self.Partner.create({"name": "Corner Shop", "is_company": True})
+        dock = self.Partner.create({"name": "Loading Dock", "parent_id": shop.id, "type": "delivery"})
+        buyer = self.Partner.create({"name": "Jane Buyer", "parent_id": shop.id, "type": "contact"})
+        portal = new_test_user(self.env, login="qbo_portal_customer", groups="base.group_portal").partner_id
+        listed = self.Partner.search(domain)
+        self.assertNotIn(self.env.ref("base.partner_admin"), listed)
+        self.assertNotIn(self.user.partner_id, listed)
+        self.assertNotIn(self.company.partner_id, listed)
+        self.assertNotIn(buyer, listed, "a contact of a company is not a customer of its own")
+        for partner in (shop, dock, portal):
+            self.assertIn(partner, listed)
+        self.assertTrue(shop.qbo_listed)
+        self.assertFalse(self.company.partner_id.qbo_listed)
+        # the dashboard counts the same people
+        dashboard = self.env["qbo.dashboard"].with_user(self.user).create({})
+        self.assertEqual(dashboard.customer_none, self.Partner.search_count(domain + [("qbo_state", "=", "none")]))
