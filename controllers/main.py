@@ -11,6 +11,7 @@ from ..qbo import QBOError
 _logger = logging.getLogger(__name__)
 
 SETTINGS_URL = "/odoo/action-account.action_account_config"
+CONNECTED_URL = "/odoo/action-qbo_financial_hub.qbo_connected_action?cids=%s"
 
 
 def _page(title, message, status):
@@ -33,7 +34,7 @@ class QboOAuthController(http.Controller):
         company = request.env["res.company"].browse(int(company_id or request.env.company.id)).exists()
         if not company or company not in request.env.user.company_ids:
             raise AccessError(request.env._("You have no access to that company."))
-        return company
+        return _on_this_host(company)
 
     @http.route("/qbo/oauth/connect", type="http", auth="user", methods=["GET"])
     def qbo_oauth_connect(self, company_id=None, **kwargs):
@@ -69,7 +70,7 @@ class QboOAuthController(http.Controller):
         """Where Intuit sends the administrator back, with a code or an error."""
         try:
             self._check_manager()
-            company = request.env["res.company"]._qbo_check_oauth_state(state)
+            company = _on_this_host(request.env["res.company"]._qbo_check_oauth_state(state))
         except AccessError as exc:
             _logger.warning("QuickBooks OAuth callback refused for user %s: %s", request.env.uid, exc)
             return _page(request.env._("QuickBooks connection refused"), _message(exc), 403)
@@ -86,7 +87,13 @@ class QboOAuthController(http.Controller):
         except (QBOError, UserError) as exc:
             _logger.warning("QuickBooks code exchange failed for company %s: %s", company.id, _message(exc))
             return _page(request.env._("QuickBooks connection failed"), _message(exc), 400)
-        return request.redirect(SETTINGS_URL)
+        # "Connected to <QuickBooks company>", then the Financial Hub of that company
+        return request.redirect(CONNECTED_URL % company.id)
+
+
+def _on_this_host(company):
+    """Intuit sends the administrator back to the host they started from, where their session is."""
+    return company.with_context(qbo_redirect_base=request.httprequest.url_root)
 
 
 def _message(exc):

@@ -35,6 +35,14 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
     qbo_refresh_token_expires_at = fields.Datetime(related="company_id.qbo_refresh_token_expires_at")
     needs_reconnect = fields.Boolean(compute="_compute_counts")
 
+    # --- first run: what is left to do before the first push -------------------------------
+    setup_connected = fields.Boolean(compute="_compute_setup")
+    setup_lists = fields.Boolean(compute="_compute_setup")
+    setup_mapped = fields.Boolean(compute="_compute_setup")
+    setup_pushed = fields.Boolean(compute="_compute_setup")
+    setup_done = fields.Boolean(compute="_compute_setup")
+    setup_problems = fields.Text("Still to map", compute="_compute_setup")
+
     # --- records --------------------------------------------------------------------------
     customer_synced = fields.Integer(compute="_compute_counts", string="Customers connected")
     customer_none = fields.Integer(compute="_compute_counts", string="Customers not connected")
@@ -80,6 +88,21 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
         if "company_id" in vals and any(dash.company_id.id != vals["company_id"] for dash in self):
             raise AccessError(self.env._("The Financial Hub shows the current company only: switch company instead."))
         return super().write(vals)
+
+    @api.depends("company_id")
+    def _compute_setup(self):
+        """The checklist shown until the company is connected, its QuickBooks lists read, its
+        mapping complete and a first record pushed."""
+        for dash in self:
+            company = (dash.company_id or self.env.company).sudo()
+            dash.setup_connected = company.qbo_enabled and company.qbo_state == "connected"
+            dash.setup_lists = bool(company.qbo_references_date)
+            problems = company._qbo_mapping_problems() if dash.setup_connected and dash.setup_lists else []
+            dash.setup_problems = "\n".join(problems) or False
+            dash.setup_mapped = dash.setup_lists and not problems
+            dash.setup_pushed = bool(self.env["qbo.link"].sudo().search_count(
+                [("company_id", "=", company.id), ("qbo_id", "!=", False)], limit=1))
+            dash.setup_done = dash.setup_connected and dash.setup_mapped and dash.setup_pushed
 
     def _compute_display_name(self):
         for dash in self:
@@ -197,6 +220,31 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
 
     def action_reconnect(self):
         return self.env["ir.actions.act_window"]._for_xml_id("account.action_account_config")
+
+    def action_refresh_lists(self):
+        """Checklist: read QuickBooks' terms, tax codes and accounts, then show the dashboard again."""
+        self.ensure_one()
+        self.company_id.action_qbo_refresh_references()
+        return self.action_open_dashboard()
+
+    def action_map_terms(self):
+        return self.env["ir.actions.act_window"]._for_xml_id("qbo_financial_hub.account_payment_term_qbo_action")
+
+    def action_map_taxes(self):
+        return self.env["ir.actions.act_window"]._for_xml_id("qbo_financial_hub.account_tax_qbo_action")
+
+    @api.model
+    def action_qbo_connected(self):
+        """Where the administrator lands after Intuit's consent: "Connected to <QuickBooks
+        company>", then the Financial Hub (its checklist says what comes next)."""
+        company = self.env.company
+        dashboard = self.action_open_dashboard()
+        if company.qbo_state != "connected":
+            return dashboard
+        notice = company._qbo_notify(self.env._("QuickBooks"), self.env._(
+            "Connected to %(qbo_company)s.", qbo_company=company.qbo_company_name or company.qbo_realm_id), "success")
+        notice["params"]["next"] = dashboard
+        return notice
 
     def action_import_customers(self):
         self.ensure_one()

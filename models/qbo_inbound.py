@@ -43,7 +43,7 @@ CDC_WINDOW = timedelta(days=30)
 CDC_OVERLAP = timedelta(minutes=2)   # the next CDC starts this much before the last answer's time
 CDC_MAX_OBJECTS = 1000
 QBO_DOC_STATUSES = [
-    ("open", "Open in QuickBooks"),
+    ("open", "Unpaid in QuickBooks"),
     ("partial", "Partially paid in QuickBooks"),
     ("paid", "Paid in QuickBooks"),
     ("voided", "Voided in QuickBooks"),

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
+from odoo.tools.misc import formatLang
 
 from .qbo_inbound import QBO_DOC_STATUSES
 from .qbo_reason import _lt, log_note
@@ -245,6 +246,48 @@ class AccountMove(models.Model):
     qbo_remote_balance = fields.Float("Balance in QuickBooks", compute="_compute_qbo_remote_status")
     qbo_remote_status_date = fields.Datetime("QuickBooks status since", compute="_compute_qbo_remote_status")
     qbo_remote_label = fields.Char("QuickBooks status", compute="_compute_qbo_remote_status")
+
+    qbo_payment_hint = fields.Char("What to do about the payment", compute="_compute_qbo_payment_hint")
+
+    @api.depends("payment_state", "amount_residual", "state")
+    @api.depends_context("company")
+    def _compute_qbo_payment_hint(self):
+        """One line when Odoo and QuickBooks disagree on what is still owed: which side is ahead,
+        and what to do about it (QuickBooks' payments never become Odoo's by themselves)."""
+        def counterparts(moves):
+            lines = moves.line_ids
+            return lines.matched_credit_ids.credit_move_id.move_id | lines.matched_debit_ids.debit_move_id.move_id
+
+        rows = self.env["qbo.payment"].sudo().search([("move_id", "in", counterparts(self).ids)]) if self.ids else []
+        for move in self:
+            move.qbo_payment_hint = False
+            status = move.qbo_remote_status
+            if move.state != "posted" or status not in ("open", "partial", "paid"):
+                continue
+            currency = move.currency_id
+            odoo_due, qbo_due = move.amount_residual, move.qbo_remote_balance
+            if not currency.compare_amounts(odoo_due, qbo_due):
+                continue
+            values = {"odoo": formatLang(self.env, odoo_due, currency_obj=currency),
+                      "qbo": formatLang(self.env, qbo_due, currency_obj=currency)}
+            if currency.compare_amounts(odoo_due, qbo_due) > 0:
+                move.qbo_payment_hint = (
+                    self.env._("Paid in QuickBooks, not in Odoo: register the payment in Odoo, or let the reconciliation "
+                               "list it.") if status == "paid" else
+                    self.env._("More is paid in QuickBooks than in Odoo (%(qbo)s due there, %(odoo)s here): register the "
+                               "payment in Odoo, or let the reconciliation list it.", **values))
+                continue
+            paid_by = counterparts(move)
+            states = {row.with_company(move.company_id).qbo_state for row in rows if row.move_id in paid_by}
+            if "queued" in states:
+                move.qbo_payment_hint = self.env._("Odoo's payment is on its way to QuickBooks.")
+            elif "error" in states:
+                move.qbo_payment_hint = self.env._("Odoo's payment could not be pushed to QuickBooks: open the payment to "
+                                                   "see why.")
+            else:
+                move.qbo_payment_hint = self.env._(
+                    "Paid in Odoo, not in QuickBooks (%(qbo)s due there, %(odoo)s here): push the payment to QuickBooks "
+                    "(Push to QuickBooks on the payment, or switch on Push customer payments in the settings).", **values)
 
     @api.depends_context("company")
     def _compute_qbo_remote_status(self):

@@ -10,6 +10,8 @@ from .qbo_reason import reason_json, reason_text
 UPDATE = "qbo_financial_hub/update"
 FAILED = "qbo_financial_hub/failed"
 MAX_LINKS = 5
+# screens that show the QuickBooks state of records of another model
+SHOWN_ON = {"qbo.payment": ("account.payment",), "product.product": ("product.template",)}
 
 
 class QboLive(models.AbstractModel):
@@ -28,7 +30,8 @@ class QboLive(models.AbstractModel):
     def _qbo_broadcast(self, company, res_models):
         """Tell the QuickBooks users of `company` that records of `res_models` changed (sent
         when the transaction commits)."""
-        res_models = sorted(set(res_models) | {"qbo.dashboard", "qbo.job"})
+        res_models = set(res_models) | {"qbo.dashboard", "qbo.job"}
+        res_models = sorted(res_models.union(*(SHOWN_ON.get(model, ()) for model in res_models)))
         for user in self._qbo_company_users(company):
             user._bus_send(UPDATE, {"company_id": company.id, "models": res_models})
 

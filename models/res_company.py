@@ -183,7 +183,9 @@ class ResCompany(models.Model):
         return f"{root}/app/{path}"
 
     def _qbo_redirect_uri(self):
-        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        # the host the administrator browses from (its session is there), else Odoo's base URL
+        base = self.env.context.get("qbo_redirect_base") or \
+            self.env["ir.config_parameter"].sudo().get_param("web.base.url")
         return f"{base.rstrip('/')}/qbo/oauth/callback"
 
     # ==================================================================================
@@ -419,8 +421,10 @@ class ResCompany(models.Model):
 
     @api.model
     def _qbo_notify(self, title, message, kind="info", sticky=False):
+        # then the screen the button was pressed on redraws (a form shows its record Queued)
         return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"title": title, "message": message, "type": kind, "sticky": sticky}}
+                "params": {"title": title, "message": message, "type": kind, "sticky": sticky,
+                           "next": {"type": "ir.actions.act_window_close"}}}
 
     # ==================================================================================
     # Mapping checks

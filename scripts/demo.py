@@ -125,6 +125,8 @@ if "qbo_state" in env["account.move"]._fields and not env["account.move"].search
                 order.action_qbo_push()
     except Exception as exc:  # noqa: BLE001 - the demo still starts without its documents
         print("demo documents not created:", exc)
+# the administrator lands on the Financial Hub dashboard (Odoo would open Discuss)
+env.ref("base.user_admin").action_id = env.ref("qbo_financial_hub.qbo_dashboard_action")
 LANG = %(lang)r
 if LANG:
     # QBO_DEMO_LANG=fr_CA make demo: the demo in French (Canada), this addon's translation included

@@ -187,6 +187,8 @@ class TestEveryButton(QboInvoiceCase):
         later = fields.Datetime.now() + timedelta(days=3)
         dashboard = [
             ("dashboard", lambda: env["qbo.dashboard"].create({})),
+            ("dashboard, QuickBooks' lists never read", lambda: self._company_flag(qbo_references_date=False)
+                and env["qbo.dashboard"].create({})),
             ("dashboard, reconnect needed", lambda: self._company_flag(qbo_state="reconnect")
                 and env["qbo.dashboard"].create({})),
             ("dashboard, hard expiry soon", lambda: self._company_flag(qbo_refresh_token_hard_expires_at=later)

@@ -1,10 +1,18 @@
 """The first hour of a new user (issue 22): what the screens show, as the web client gets it."""
 import json
+import re
+from urllib.parse import parse_qs, urljoin, urlparse
+
+import requests
 
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
+from ..simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from ..simulator import web as sim_web
+from .common import QboHttpCase, QboTransactionCase
+from .test_inbound import QboInboundCase
 from .test_invoices import QboInvoiceCase
 from .test_sync_customers import QboSyncCase
 
@@ -158,3 +166,138 @@ class TestCustomersList(QboSyncCase):
         # the dashboard counts the same people
         dashboard = self.env["qbo.dashboard"].with_user(self.user).create({})
         self.assertEqual(dashboard.customer_none, self.Partner.search_count(domain + [("qbo_state", "=", "none")]))
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentStatus(QboInboundCase):
+    """On the invoice, Odoo's payment state and QuickBooks' side by side, and one line that
+    says what to do when they disagree."""
+
+    def register(self, move, **vals):
+        wizard = self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=move.ids).create(dict({"payment_date": "2025-03-20"}, **vals))
+        return wizard._create_payments()
+
+    def test_paid_in_quickbooks_not_in_odoo(self):
+        move = self.pushed_invoice()
+        self.read_changes()
+        self.assertEqual(move.qbo_remote_status, "open")
+        labels = dict(move._fields["qbo_remote_status"]._description_selection(self.env))
+        self.assertEqual(labels["open"], "Unpaid in QuickBooks")
+        self.assertFalse(move.qbo_payment_hint, "both sides agree: nothing to do")
+        sim_web.record_payment(self.qbo_company, move.qbo_id, 100)
+        self.deliver()
+        self.read_changes()
+        self.assertIn("More is paid in QuickBooks than in Odoo", move.qbo_payment_hint)
+        self.assertIn("register the payment in Odoo", move.qbo_payment_hint)
+        sim_web.record_payment(self.qbo_company, move.qbo_id)
+        self.deliver()
+        self.read_changes()
+        self.assertEqual(move.qbo_payment_hint, "Paid in QuickBooks, not in Odoo: register the payment in Odoo, or let "
+                                                "the reconciliation list it.")
+        # once Odoo has the payment too, they agree
+        self.register(move)
+        move.invalidate_recordset()
+        self.assertFalse(move.qbo_payment_hint)
+
+    def test_paid_in_odoo_not_in_quickbooks(self):
+        move = self.pushed_invoice()
+        self.read_changes()
+        payment = self.register(move)
+        move.invalidate_recordset()
+        self.assertIn("Paid in Odoo, not in QuickBooks", move.qbo_payment_hint)
+        self.assertIn("push the payment to QuickBooks", move.qbo_payment_hint)
+        payment.action_qbo_push()
+        move.invalidate_recordset()
+        self.assertEqual(move.qbo_payment_hint, "Odoo's payment is on its way to QuickBooks.")
+        self.drain()
+        self.assertEqual(payment.qbo_state, "synced", payment.qbo_error)
+        self.deliver()
+        self.read_changes()
+        self.assertEqual(move.qbo_remote_status, "paid")
+        self.assertFalse(move.qbo_payment_hint)
+
+
+@tagged("post_install", "-at_install")
+class TestConnectOnThisHost(QboHttpCase):
+    """Browsing at localhost while Odoo's base URL says 127.0.0.1 (or the other way round):
+    Intuit sends the administrator back to the host they started from, where they are logged
+    in, and they land on "Connected to <QuickBooks company>"."""
+
+    def test_callback_on_the_host_browsed_and_connected_message(self):
+        company = self.env.company
+        self.qbo_configure(company, connect=False)
+        port = self.base_url().rsplit(":", 1)[1]
+        here = f"http://localhost:{port}"
+        self.assertNotIn("localhost", company._qbo_redirect_uri(), "the base URL is another host")
+        self.sim.register_app(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,
+                              [company._qbo_redirect_uri(), f"{here}/qbo/oauth/callback"])
+        self.authenticate("admin", "admin")
+        browser = requests.Session()
+        browser.cookies.set("session_id", self.session.sid)
+        page = browser.get(f"{here}/qbo/oauth/connect?company_id={company.id}", timeout=10)
+        token = re.search(r"name='csrf_token' value='([^']+)'", page.text).group(1)
+        start = browser.post(f"{here}/qbo/oauth/start", data={"csrf_token": token, "company_id": company.id},
+                             allow_redirects=False, timeout=10)
+        authorize = start.headers["Location"]
+        self.assertEqual(parse_qs(urlparse(authorize).query)["redirect_uri"], [f"{here}/qbo/oauth/callback"])
+        consent = browser.get(authorize, timeout=10)
+        fields = dict(re.findall(r"<input type=['\"]hidden['\"] name=['\"]([^'\"]+)['\"] value=['\"]([^'\"]*)['\"]",
+                                 consent.text))
+        fields["realm_id"] = self.US_REALM
+        action = re.search(r"<form[^>]*action=['\"]([^'\"]*)['\"]", consent.text).group(1)
+        answer = requests.post(urljoin(authorize, action), data=fields, allow_redirects=False, timeout=10)
+        callback = answer.headers["Location"]
+        self.assertTrue(callback.startswith(f"{here}/qbo/oauth/callback"), callback)
+        landed = browser.get(callback, allow_redirects=False, timeout=10)
+        self.assertIn(landed.status_code, (302, 303), landed.text[:300])
+        self.assertEqual(urljoin(callback, landed.headers["Location"]),
+                         f"{here}/odoo/action-qbo_financial_hub.qbo_connected_action?cids={company.id}",
+                         "the administrator stays on the host they browsed from")
+        company.invalidate_recordset()
+        self.assertEqual(company.sudo().qbo_state, "connected")
+        # what the landing action shows
+        notice = self.env["qbo.dashboard"].with_user(self.env.ref("base.user_admin")).action_qbo_connected()
+        self.assertEqual(notice["params"]["type"], "success")
+        self.assertEqual(notice["params"]["message"], "Connected to Sim US Company (Demo Co.).")
+        self.assertEqual(notice["params"]["next"]["res_model"], "qbo.dashboard")
+
+
+@tagged("post_install", "-at_install")
+class TestChecklist(QboTransactionCase):
+    """The dashboard's checklist, until the company is connected, its lists read, its mapping
+    complete and a first record pushed."""
+
+    def test_steps_in_order(self):
+        company = self.env.company
+        Dashboard = self.env["qbo.dashboard"]
+        steps = ("setup_connected", "setup_lists", "setup_mapped", "setup_pushed", "setup_done")
+
+        def state():
+            dash = Dashboard.create({})
+            return tuple(dash[name] for name in steps), dash
+
+        self.qbo_configure(company, connect=False)
+        self.assertEqual(state()[0], (False, False, False, False, False))
+        self.qbo_configure(company, self.US_REALM)
+        self.assertEqual(state()[0], (True, False, False, False, False))
+        action = state()[1].action_refresh_lists()
+        self.assertEqual(action["res_model"], "qbo.dashboard")
+        done, dash = state()
+        self.assertEqual(done, (True, True, False, False, False))
+        self.assertIn("No default income account", dash.setup_problems)
+        income = self.env["qbo.reference"].search([("company_id", "=", company.id), ("kind", "=", "account"),
+                                                   ("account_type", "=", "Income")], limit=1)
+        terms = self.env["qbo.reference"].search([("company_id", "=", company.id), ("kind", "=", "term")], limit=1)
+        company.write({"qbo_income_account_id": income.id, "qbo_sync_customers": True})
+        self.env["account.payment.term"].search([]).write({"qbo_term_ref_id": terms.id})
+        for tax in self.env["account.tax"].search([("company_id", "=", company.id), ("type_tax_use", "=", "sale")]):
+            tax.active = False
+        done, dash = state()
+        self.assertEqual(done, (True, True, True, False, False), dash.setup_problems)
+        partner = self.env["res.partner"].create({"name": "First Customer", "is_company": True, "qbo_hub": "active"})
+        self.env.flush_all()
+        self.env["qbo.job"]._qbo_process_company(company.id, client_options={"sleep": lambda s: None})
+        self.env.invalidate_all()
+        self.assertEqual(partner.qbo_state, "synced", partner.qbo_error)
+        self.assertEqual(state()[0], (True, True, True, True, True))
