@@ -36,11 +36,11 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
     needs_reconnect = fields.Boolean(compute="_compute_counts")
 
     # --- first run: what is left to do before the first push -------------------------------
-    setup_connected = fields.Boolean(compute="_compute_setup")
-    setup_lists = fields.Boolean(compute="_compute_setup")
-    setup_mapped = fields.Boolean(compute="_compute_setup")
-    setup_pushed = fields.Boolean(compute="_compute_setup")
-    setup_done = fields.Boolean(compute="_compute_setup")
+    setup_connected = fields.Boolean("Connected to QuickBooks", compute="_compute_setup")
+    setup_lists = fields.Boolean("QuickBooks lists read", compute="_compute_setup")
+    setup_mapped = fields.Boolean("Mapping complete", compute="_compute_setup")
+    setup_pushed = fields.Boolean("First record pushed", compute="_compute_setup")
+    setup_done = fields.Boolean("Set-up complete", compute="_compute_setup")
     setup_problems = fields.Text("Still to map", compute="_compute_setup")
 
     # --- records --------------------------------------------------------------------------
