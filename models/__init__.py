@@ -29,3 +29,4 @@ from . import qbo_reconciliation
 from . import qbo_inbound
 from . import qbo_inbound_records
 from . import mail_message
+from . import ir_http

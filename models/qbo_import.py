@@ -299,7 +299,7 @@ class QboImport(models.Model):
         else:
             payload = {"type": "danger", "sticky": True, "title": self.env._("QuickBooks import failed"),
                        "message": self.error_message or ""}
-        self.user_id._bus_send("simple_notification", payload)
+        self.env["qbo.live"]._qbo_toast(self.user_id, payload)
 
     # ==================================================================================
     # links

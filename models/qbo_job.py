@@ -949,7 +949,7 @@ class QboJob(models.Model):
             if not user.exists() or user._is_superuser() or user._is_public():
                 continue
             names = ", ".join(j.record_name for j in jobs[:5]) + ("…" if len(jobs) > 5 else "")
-            user._bus_send("simple_notification", {
+            self.env["qbo.live"]._qbo_toast(user, {
                 "type": "success", "title": self.env._("Linked to QuickBooks"),
                 "message": self.env._("%(count)s record(s) in QuickBooks: %(names)s", count=len(jobs), names=names)})
         self.env["qbo.live"]._qbo_notify_failed([(job.create_uid, job.res_model, job.res_id, job.record_name, message)

@@ -1,6 +1,7 @@
 """Live screens: what changed in QuickBooks' queue or an import is announced on Odoo's bus,
 so that the dashboard, the lists' badges and the import progress redraw without a reload
 (static/src/js/qbo_live.js), and a failed push tells its user once, with a link to the record."""
+import time
 from collections import defaultdict
 
 from odoo import api, models
@@ -9,6 +10,7 @@ from .qbo_reason import reason_json, reason_text
 
 UPDATE = "qbo_financial_hub/update"
 FAILED = "qbo_financial_hub/failed"
+NOTIFY = "qbo_financial_hub/notify"
 MAX_LINKS = 5
 # screens that show the QuickBooks state of records of another model
 SHOWN_ON = {"qbo.payment": ("account.payment",), "product.product": ("product.template",)}
@@ -36,6 +38,13 @@ class QboLive(models.AbstractModel):
             user._bus_send(UPDATE, {"company_id": company.id, "models": res_models})
 
     @api.model
+    def _qbo_toast(self, user, payload):
+        """A notification for the pages `user` has open. It carries when it was sent: a page
+        opened later does not show it (Odoo's bus hands a new page the last 50 seconds of
+        messages, so "Linked to QuickBooks" came back in a new browser session)."""
+        user._bus_send(NOTIFY, dict(payload, sent_at=time.time()))
+
+    @api.model
     def _qbo_notify_failed(self, entries):
         """entries: [(user, res_model, res_id, record name, message)]; one notification per user,
         each failed record a button that opens it."""
@@ -54,4 +63,5 @@ class QboLive(models.AbstractModel):
                            + ("\n…" if len(records) > MAX_LINKS else ""),
                 "records": records[:MAX_LINKS],
                 "open_label": env._("Open"),
+                "sent_at": time.time(),
             })

@@ -128,9 +128,10 @@ def record_page(sim, entity, rid, realm=None):
         return None
     parts = ["<h1>QuickBooks Simulator</h1><p><a href='/'>Back to the dashboard</a></p>"]
     for realm_id, name, rec in found:
-        title = rec.get("DisplayName") or rec.get("Name") or "%s %s" % (entity, rec.get("DocNumber") or rec["Id"])
-        parts.append("<h2>%s: %s</h2><p>Company: %s (realm %s)</p>" % (esc(entity), esc(title), esc(name),
-                                                                       esc(realm_id)))
+        named = rec.get("DisplayName") or rec.get("Name")
+        # "Customer: Amy's Bird Sanctuary", "Invoice INV/2026/00001" (not "Invoice: Invoice INV/...")
+        title = "%s: %s" % (entity, named) if named else "%s %s" % (entity, rec.get("DocNumber") or rec["Id"])
+        parts.append("<h2>%s</h2><p>Company: %s (realm %s)</p>" % (esc(title), esc(name), esc(realm_id)))
         lines = rec.get("Line")
         if lines:
             rows = [("", [esc(l.get("LineNum", "")), esc(l.get("DetailType")),

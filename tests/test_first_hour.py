@@ -1,6 +1,7 @@
 """The first hour of a new user (issue 22): what the screens show, as the web client gets it."""
 import json
 import re
+import time
 from urllib.parse import parse_qs, urljoin, urlparse
 
 import requests
@@ -301,3 +302,39 @@ class TestChecklist(QboTransactionCase):
         self.env.invalidate_all()
         self.assertEqual(partner.qbo_state, "synced", partner.qbo_error)
         self.assertEqual(state()[0], (True, True, True, True, True))
+
+
+@tagged("post_install", "-at_install")
+class TestNotificationsOnce(QboSyncCase):
+
+    def test_a_notification_carries_when_it_was_sent(self):
+        """The page compares it with when it was served (session_info): Odoo's bus hands a new
+        page the last 50 seconds of messages, and "Linked to QuickBooks" came back in a new
+        browser session 30 s later."""
+        before = time.time()
+        partner = self.Partner.create({"name": "Toast Once Ltd", "is_company": True, "qbo_hub": "active"})
+        self.drain()
+        self.assertEqual(partner.qbo_state, "synced", partner.qbo_error)
+        self.env.cr.precommit.run()
+        messages = [json.loads(m.message) for m in self.env["bus.bus"].sudo().search(
+            [("message", "like", "qbo_financial_hub/notify")])]
+        toast = next(m["payload"] for m in messages if "Toast Once Ltd" in m["payload"]["message"])
+        self.assertEqual(toast["title"], "Linked to QuickBooks")
+        self.assertGreaterEqual(toast["sent_at"], before)
+        self.assertLessEqual(toast["sent_at"], time.time())
+        self.assertFalse(self.env["bus.bus"].sudo().search_count([("message", "like", "Toast Once Ltd"),
+                                                                  ("message", "like", "simple_notification")]),
+                         "not through Odoo's simple notifications, which every new page replays")
+
+
+@tagged("post_install", "-at_install")
+class TestPageTime(QboHttpCase):
+
+    def test_a_page_says_when_it_was_served(self):
+        """What static/src/js/qbo_live.js compares a notification's sent_at with."""
+        before = time.time()
+        self.authenticate("admin", "admin")
+        page = self.url_open("/odoo")
+        served = float(re.search(r'"qbo_page_time": ([0-9.]+)', page.text).group(1))
+        self.assertGreaterEqual(served, before)
+        self.assertLessEqual(served, time.time())

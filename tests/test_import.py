@@ -70,7 +70,7 @@ class TestImport(QboImportCase):
         for vendor in ("Brosnahan Insurance Agency", "Acme Supplies Vendor", "Emily Platt", "Old Customer Ltd"):
             self.assertFalse(self.env["res.partner"].search([("name", "=", vendor)]), vendor)
         self.assertFalse(self.env["qbo.job"].search([("state", "=", "pending")]), "an import pushes nothing back")
-        notes = self.env["bus.bus"].sudo().search([("message", "like", "simple_notification")])
+        notes = self.env["bus.bus"].sudo().search([("message", "like", "qbo_financial_hub/notify")])
         self.assertTrue(any("QuickBooks import finished" in n.message for n in notes),
                         [json.loads(n.message) for n in notes])
 

@@ -67,7 +67,7 @@ class TestCustomerHub(QboSyncCase):
         self.assertEqual(remote[0]["PrimaryEmailAddr"]["Address"], "ap@harbour.example")
         self.assertEqual(remote[0]["BillAddr"]["City"], "Boston")
         self.assertIn(f"nameId={partner.qbo_id}", partner.qbo_url)
-        notes = self.env["bus.bus"].sudo().search([("message", "like", "simple_notification")])
+        notes = self.env["bus.bus"].sudo().search([("message", "like", "qbo_financial_hub/notify")])
         payloads = [json.loads(n.message) for n in notes]
         self.assertTrue(any("Linked to QuickBooks" in json.dumps(p) and "Harbour Lights Ltd" in json.dumps(p)
                             for p in payloads), payloads)

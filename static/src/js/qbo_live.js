@@ -3,7 +3,10 @@
  * Live QuickBooks screens. The server announces on the bus what changed (qbo.live):
  * - lists and forms of those models redraw (badges, the dashboard, the import progress),
  *   unless the user is editing them;
- * - a failed push shows its user one notification with a button per record that opens it.
+ * - a failed push shows its user one notification with a button per record that opens it;
+ * - "Linked to QuickBooks" and the end of an import show their user a notification.
+ * A notification sent before the page was served is not shown on it: Odoo's bus hands a new
+ * page the messages of the last 50 seconds, and they would come back in a new browser session.
  */
 import { onWillUnmount } from "@odoo/owl";
 import { FormController } from "@web/views/form/form_controller";
@@ -12,9 +15,16 @@ import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { debounce } from "@web/core/utils/timing";
 import { patch } from "@web/core/utils/patch";
+import { session } from "@web/session";
 
 const UPDATE = "qbo_financial_hub/update";
 const FAILED = "qbo_financial_hub/failed";
+const NOTIFY = "qbo_financial_hub/notify";
+
+// sent after this page was served (both times are the server's)
+function isNew(payload) {
+    return !payload.sent_at || !session.qbo_page_time || payload.sent_at >= session.qbo_page_time;
+}
 
 function useQboLive(controller, reload) {
     const bus = useService("bus_service");
@@ -58,7 +68,17 @@ patch(FormController.prototype, {
 const qboFailureService = {
     dependencies: ["bus_service", "notification", "action"],
     start(env, { bus_service, notification, action }) {
-        bus_service.subscribe(FAILED, ({ title, message, records, open_label }) => {
+        bus_service.subscribe(NOTIFY, (payload) => {
+            if (isNew(payload)) {
+                const { message, sticky, title, type } = payload;
+                notification.add(message, { sticky, title, type, className: "o_qbo_notification" });
+            }
+        });
+        bus_service.subscribe(FAILED, (payload) => {
+            if (!isNew(payload)) {
+                return;
+            }
+            const { title, message, records, open_label } = payload;
             const close = notification.add(message, {
                 title,
                 type: "danger",
