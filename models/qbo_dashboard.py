@@ -178,7 +178,10 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
     @api.model
     def action_open_dashboard(self):
         dashboard = self.create({"company_id": self.env.company.id})
-        return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": dashboard.id,
+        # the menu's own action: the web client then shows the Invoicing app's menus around it,
+        # also where the dashboard is the user's home action (make demo)
+        return {"id": self.env.ref("qbo_financial_hub.qbo_dashboard_action").id,
+                "type": "ir.actions.act_window", "res_model": self._name, "res_id": dashboard.id,
                 "view_mode": "form", "target": "current", "name": self.env._("Financial Hub"),
                 "views": [(self.env.ref("qbo_financial_hub.qbo_dashboard_view_form").id, "form")]}
 

@@ -126,7 +126,7 @@ if "qbo_state" in env["account.move"]._fields and not env["account.move"].search
     except Exception as exc:  # noqa: BLE001 - the demo still starts without its documents
         print("demo documents not created:", exc)
 # the administrator lands on the Financial Hub dashboard (Odoo would open Discuss)
-env.ref("base.user_admin").action_id = env.ref("qbo_financial_hub.qbo_dashboard_action")
+env.ref("base.user_admin").action_id = env.ref("qbo_financial_hub.qbo_dashboard_action").id
 LANG = %(lang)r
 if LANG:
     # QBO_DEMO_LANG=fr_CA make demo: the demo in French (Canada), this addon's translation included
@@ -191,6 +191,11 @@ def main():
     if not db_exists(DB):
         print(f"creating database {DB} with the addon (first run only)...", flush=True)
         subprocess.run(odoo_env.odoo_command(DB, "-i", odoo_env.ADDON, "--stop-after-init", "--log-level", "warn"),
+                       check=True, cwd=ROOT)
+    else:
+        # the kept database gets the addon's current views, data and translations
+        print(f"updating the addon in {DB}...", flush=True)
+        subprocess.run(odoo_env.odoo_command(DB, "-u", odoo_env.ADDON, "--stop-after-init", "--log-level", "warn"),
                        check=True, cwd=ROOT)
     setup = SETUP % {"sim_url": SIM_URL, "port": ODOO_PORT, "fresh": fresh, "lang": os.environ.get("QBO_DEMO_LANG", "")}
     result = subprocess.run(odoo_env.odoo_command(DB, "--log-level", "warn", subcommand="shell"),
