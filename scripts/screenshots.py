@@ -179,6 +179,11 @@ def main():
          "document.querySelector('.o_form_view')",
          "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.includes('QuickBooks'))"
          "?.click()"),
+        # step 8 of the README: the same invoice once paid in "QuickBooks" (paid here first, once)
+        ("paid-in-quickbooks", f"{odoo}/odoo/action-qbo_financial_hub.account_move_qbo_action/{invoice[0]['id']}"
+         if invoice else None, "document.querySelector('.o_qbo_payment_hint')",
+         "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.includes('QuickBooks'))"
+         "?.click()"),
         ("customers-list", f"{odoo}/odoo/action-qbo_financial_hub.res_partner_qbo_action",
          "document.querySelector('.o_list_view .o_data_row')", None),
         ("products-list", f"{odoo}/odoo/action-qbo_financial_hub.product_product_qbo_action",
@@ -200,6 +205,8 @@ def main():
             if not url:
                 print(f"{name}: nothing to show, skipped", flush=True)
                 continue
+            if name == "paid-in-quickbooks":
+                paid_in_quickbooks(session, odoo, args.sim.rstrip("/"), invoice[0]["id"])
             browser.open(url, ready=ready, timeout=90)
             if name == "link-wizard":
                 quickbooks_counterpart(session, odoo, args.sim.rstrip("/"), unlinked[0]["id"])
@@ -244,6 +251,24 @@ def quickbooks_counterpart(session, odoo, sim, move_id, number="QB-1042"):
                            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
     answer.raise_for_status()
     print(f"link-wizard: invoice {number} made in QuickBooks for the wizard to find", flush=True)
+
+
+def paid_in_quickbooks(session, odoo, sim, move_id, timeout=60):
+    """Receive the invoice's payment on the simulator's page, as the README's step 7 asks, once;
+    then wait for Odoo to learn it (webhook, else the changes' cron)."""
+    move = rpc(session, odoo, "account.move", "read", [[move_id], ["company_id", "qbo_id", "qbo_remote_status"]])[0]
+    if move["qbo_remote_status"] != "paid":
+        realm = rpc(session, odoo, "res.company", "read", [[move["company_id"][0]], ["qbo_realm_id"]])[0]["qbo_realm_id"]
+        requests.post(f"{sim}/company/{realm}/invoice/{move['qbo_id']}/pay", data={}, allow_redirects=False,
+                      timeout=30).raise_for_status()
+        print("paid-in-quickbooks: the invoice's payment received in QuickBooks", flush=True)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        hint = rpc(session, odoo, "account.move", "read", [[move_id], ["qbo_payment_hint"]])[0]["qbo_payment_hint"]
+        if hint:
+            return
+        time.sleep(1)
+    print("  (Odoo did not learn the payment in time)", flush=True)
 
 
 def wait_for(browser, condition, timeout=90):
