@@ -304,7 +304,8 @@ class ResPartner(models.Model):
                 if parent.with_company(company).qbo_hub == "active":
                     raise QboPayloadError(_lt("Waiting for the parent customer %(p)s to reach QuickBooks.", p=parent.name),
                                           code="defer")
-                problems.append(_lt("The parent customer %(p)s is not in the Financial Hub.", p=parent.name))
+                problems.append(_lt("The parent customer %(p)s is not in the Financial Hub: switch it Active, and this "
+                                    "delivery address follows it.", p=parent.name))
             else:
                 payload.update({"Job": True, "BillWithParent": True, "ParentRef": {"value": parent_link.qbo_id}})
         if problems:
