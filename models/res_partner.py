@@ -29,7 +29,7 @@ class ResPartner(models.Model):
         [("inactive", "Inactive"), ("active", "Active")], string="Financial Hub", company_dependent=True, copy=False,
         help="Active: this customer lives in QuickBooks Online too. Saving pushes it, and later edits of "
              "its name, reference, contact, addresses, tax id, terms and tax treatment follow it. "
-             "Nothing flows back from QuickBooks except through an explicit import.")
+             "What is changed in QuickBooks shows here read-only; Odoo's fields are not overwritten.")
     qbo_tax_treatment = fields.Selection(
         [("default", "Default"), ("zero", "Zero-rated"), ("exempt", "Tax-exempt")],
         string="QuickBooks tax treatment", company_dependent=True,

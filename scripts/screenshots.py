@@ -149,15 +149,9 @@ def main():
         unlinked = rpc(session, odoo, "account.move", "search_read",
                        [[("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("qbo_state", "=", "none")]],
                        {"fields": ["id"], "limit": 1})
-    with contextlib.suppress(RuntimeError):  # the reconciliation report is refreshed in the background: ask now
-        rpc(session, odoo, "qbo.reconciliation.line", "action_qbo_reconcile_refresh", [[]])
     errored = rpc(session, odoo, "res.partner", "search_read", [[("qbo_state", "=", "error")]],
                   {"fields": ["id"], "limit": 1})
     pages = [
-        # before the link wizard's QuickBooks invoice is made: the report shows the Odoo invoice
-        # QuickBooks does not hold yet
-        ("reconciliation", f"{odoo}/odoo/action-qbo_financial_hub.qbo_reconciliation_action",
-         "document.querySelector('.o_list_view')", None),
         ("settings", f"{odoo}/odoo/action-account.action_account_config",
          "document.querySelector('#qbo_connection')",
          "(() => { const box = document.querySelector('#qbo_connection');"
@@ -184,6 +178,9 @@ def main():
          if invoice else None, "document.querySelector('.o_qbo_payment_hint')",
          "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.includes('QuickBooks'))"
          "?.click()"),
+        # step 9: the report refreshed after that payment, its difference first
+        ("reconciliation", f"{odoo}/odoo/action-qbo_financial_hub.qbo_reconciliation_action",
+         "document.querySelector('.o_list_view .o_data_row, .o_list_view .o_view_nocontent')", None),
         ("customers-list", f"{odoo}/odoo/action-qbo_financial_hub.res_partner_qbo_action",
          "document.querySelector('.o_list_view .o_data_row')", None),
         ("products-list", f"{odoo}/odoo/action-qbo_financial_hub.product_product_qbo_action",
@@ -207,6 +204,8 @@ def main():
                 continue
             if name == "paid-in-quickbooks":
                 paid_in_quickbooks(session, odoo, args.sim.rstrip("/"), invoice[0]["id"])
+            if name == "reconciliation":
+                refresh_reconciliation(session, odoo)
             browser.open(url, ready=ready, timeout=90)
             if name == "link-wizard":
                 quickbooks_counterpart(session, odoo, args.sim.rstrip("/"), unlinked[0]["id"])
@@ -269,6 +268,19 @@ def paid_in_quickbooks(session, odoo, sim, move_id, timeout=60):
             return
         time.sleep(1)
     print("  (Odoo did not learn the payment in time)", flush=True)
+
+
+def refresh_reconciliation(session, odoo, timeout=90):
+    """Refresh now, as the list's button does (it runs in the background), and wait for it."""
+    def refreshed_at():
+        companies = rpc(session, odoo, "res.company", "search_read", [[("qbo_state", "=", "connected")]],
+                        {"fields": ["qbo_reconciled_at"], "limit": 1})
+        return companies[0]["qbo_reconciled_at"] if companies else None
+    before = refreshed_at()
+    rpc(session, odoo, "qbo.reconciliation.line", "action_qbo_reconcile_refresh", [[]])
+    deadline = time.time() + timeout
+    while time.time() < deadline and refreshed_at() == before:
+        time.sleep(1)
 
 
 def wait_for(browser, condition, timeout=90):
