@@ -567,11 +567,11 @@ class TestImportKeepsLinkedRecords(QboIntegrityCase):
         person = self.Partner.create({"name": "Jo: Smith", "is_company": False, "qbo_hub": "active"})
         self.drain()
         self.assertEqual(delivery.qbo_state, "synced", delivery.qbo_error)
-        self.assertEqual([c for c in self.qbo("Customer") if c["Id"] == delivery.qbo_id][0]["DisplayName"],
-                         "Harbour Group - Dock 4")
+        self.assertEqual([c for c in self.qbo("Customer") if c["Id"] == delivery.qbo_id][0]["FullyQualifiedName"],
+                         "Harbour Group:Dock 4")
         imp = self.run_import("customer")
         self.assertEqual(imp.state, "done", imp.error_message)
-        self.assertEqual(delivery.name, "Dock 4", "not renamed to QuickBooks' DisplayName")
+        self.assertEqual(delivery.name, "Dock 4", "not renamed to QuickBooks' FullyQualifiedName")
         self.assertEqual(delivery.parent_id, parent)
         self.assertEqual(delivery.type, "delivery")
         self.assertEqual(person.name, "Jo: Smith", "':' is not turned into ' - '")
