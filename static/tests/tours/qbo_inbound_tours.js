@@ -2,7 +2,7 @@
 
 import { registry } from "@web/core/registry";
 
-// An invoice paid in QuickBooks: its QuickBooks tab shows the green "Paid in QuickBooks" badge.
+// An invoice paid in QuickBooks: its QuickBooks tab shows "Paid in QuickBooks", in green.
 registry.category("web_tour.tours").add("qbo_invoice_paid_badge", {
     steps: () => [
         {
@@ -12,7 +12,7 @@ registry.category("web_tour.tours").add("qbo_invoice_paid_badge", {
         },
         {
             content: "The invoice is paid in QuickBooks",
-            trigger: ".o_field_widget[name=qbo_remote_status] .badge.text-bg-success:contains(Paid in QuickBooks)",
+            trigger: ".o_field_widget[name=qbo_remote_status].text-success:contains(Paid in QuickBooks)",
         },
         {
             content: "QuickBooks' balance is zero",
