@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
-from .qbo_reason import _lt
+from .qbo_reason import _lt, as_text
 
 
 QBO_MOVE_TYPES = ("out_invoice", "out_refund")
@@ -124,12 +124,14 @@ class AccountMove(models.Model):
         for company, moves in self._qbo_moves_by_company():
             # the connection's problems, then what stops these documents (not every unmapped
             # tax of the company: an untaxed invoice is not warned about a 15 % tax it does not use)
-            problems = company._qbo_mapping_problems(scope=())
+            lang = self.env.lang
+            problems = [as_text(problem, lang) for problem in company._qbo_mapping_problems(scope=())]
             moves = moves._qbo_filter_pushable(company)
             moves.with_company(company)._qbo_enqueue(company)
             queued += len(moves)
             for move in moves[:PREFLIGHT_SHOWN]:
-                problems += [self.env._("%(document)s: %(problem)s", document=move.display_name, problem=problem)
+                problems += [self.env._("%(document)s: %(problem)s", document=move.display_name,
+                                        problem=as_text(problem, lang))
                              for problem in move.with_company(company)._qbo_preflight(company)]
             messages += problems
         message = self.env._("%(count)s document(s) queued for QuickBooks.", count=queued)

@@ -5,6 +5,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools.safe_eval import safe_eval
 
+from .qbo_reason import as_text
+
 STATES = ("synced", "none", "queued", "error")
 # kind -> (model, list action, base domain of the records that count)
 KINDS = {
@@ -98,7 +100,7 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
             dash.setup_connected = company.qbo_enabled and company.qbo_state == "connected"
             dash.setup_lists = bool(company.qbo_references_date)
             problems = company._qbo_mapping_problems() if dash.setup_connected and dash.setup_lists else []
-            dash.setup_problems = "\n".join(problems) or False
+            dash.setup_problems = "\n".join(as_text(problem, self.env.lang) for problem in problems) or False
             dash.setup_mapped = dash.setup_lists and not problems
             dash.setup_pushed = bool(self.env["qbo.link"].sudo().search_count(
                 [("company_id", "=", company.id), ("qbo_id", "!=", False)], limit=1))

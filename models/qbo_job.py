@@ -39,7 +39,7 @@ from odoo.tools.sql import create_index
 from ..qbo import BATCH_SIZE, AuthenticationError, DuplicateNameError, QBOError, RevokedError, StaleObjectError
 from .qbo_drain import Chunk, Lane, send_batches, send_singles
 from .qbo_rate import MARGIN as RATE_MARGIN, WINDOW as RATE_WINDOW
-from .qbo_reason import _lt, join_reasons, qbo_error_reason, reason_json, shown
+from .qbo_reason import Reason, _lt, join_reasons, qbo_error_reason, reason_json, reason_vals, shown
 from .qbo_sync_mixin import QboPayloadError, in_queries, link_state
 from .qbo_walls import check_record_company, within_company
 
@@ -969,7 +969,14 @@ class QboJob(models.Model):
 
     def _qbo_settle_errors(self, company, done_jobs):
         """A record pushed with success leaves no error behind in the sync history: its earlier
-        failed pushes are closed (Cancelled, their message kept after a note)."""
+        failed pushes are closed (Cancelled, their reason kept after a note)."""
+        def stored_reason(stored):
+            if isinstance(stored, dict) and "s" in stored:
+                return Reason(stored["s"], {k: stored_reason(v) for k, v in (stored.get("p") or {}).items()})
+            if isinstance(stored, list):
+                return Reason(lines=[stored_reason(v) for v in stored])
+            return stored
+
         latest = {}
         for job in done_jobs:
             if job.operation == "push":
@@ -982,8 +989,8 @@ class QboJob(models.Model):
             failed = self.sudo().search([("company_id", "=", company.id), ("res_model", "=", res_model),
                                          ("res_id", "in", ids), ("operation", "=", "push"), ("state", "=", "error")])
             for job in failed.filtered(lambda j: j.id < latest[(j.res_model, j.res_id)]):
-                job.write({"state": "cancelled", "error_message": self.env._(
-                    "Settled by a later push: %(message)s", message=job.error_message or "-")})
+                previous = stored_reason(job.error_reason) if job.error_reason else (job.error_message or "-")
+                job.write(reason_vals(_lt("Settled by a later push: %(reason)s", reason=previous), state="cancelled"))
 
     def action_open_record(self):
         self.ensure_one()
