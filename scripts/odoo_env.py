@@ -1,5 +1,9 @@
-"""Shared plumbing for the scripts that run Odoo with this addon: where Odoo is, an addons
-directory in which the repository appears under the addon's name, PostgreSQL, free ports."""
+"""Shared plumbing for the scripts that run Odoo with this addon: where Odoo is (which series), an
+addons directory in which the repository appears under the addon's name, PostgreSQL, free ports.
+
+The addon is tested on two Odoo series, each tree with its own virtual environment (Makefile:
+SERIES, VENV_18, VENV_19). One run of a script uses one tree: ODOO_SRC, else ../shared/odoo-18.
+The runs of a tree other than 18.0 keep their logs apart, in .run/<series>/ (e.g. .run/19.0/odoo.log)."""
 import ast
 import fcntl
 import hashlib
@@ -13,15 +17,16 @@ from pathlib import Path
 
 ADDON = "qbo_financial_hub"
 ROOT = Path(__file__).resolve().parent.parent
-RUN_DIR = ROOT / ".run"
+# The Odoo series the addon supports, each with the Python its virtual environment uses (Makefile).
+SUPPORTED_SERIES = ("18.0", "19.0")
 
 
 def odoo_src():
     return Path(os.environ.get("ODOO_SRC") or (ROOT.parent / "shared" / "odoo-18"))
 
 
-def odoo_version():
-    """Odoo's version string from the tree's odoo/release.py (e.g. '18.0'), or None."""
+def _release_value(name):
+    """A name of the tree's odoo/release.py (e.g. 'version', 'MIN_PY_VERSION'), or None."""
     release = odoo_src() / "odoo" / "release.py"
     if not release.is_file():
         return None
@@ -30,30 +35,56 @@ def odoo_version():
         exec(compile(release.read_text(), str(release), "exec"), scope)  # noqa: S102 - Odoo's own file
     except Exception:  # noqa: BLE001 - an unreadable release.py is an unusable tree
         return None
-    return scope.get("version") or scope.get("serie")
+    return scope.get(name)
+
+
+def odoo_version():
+    """Odoo's version string from the tree's odoo/release.py (e.g. '18.0'), or None."""
+    return _release_value("version") or _release_value("serie")
+
+
+def odoo_series():
+    """The series of the tree at ODOO_SRC ('18.0', '19.0'), or None."""
+    version = odoo_version()
+    return next((s for s in SUPPORTED_SERIES if version and version.startswith(s)), None)
 
 
 def odoo_problem():
-    """Why the tree at ODOO_SRC cannot run this addon's Odoo suites, or None when it can."""
+    """Why the tree at ODOO_SRC cannot run this addon's Odoo suites with this Python, or None."""
     src = odoo_src()
     if not (src / "odoo-bin").is_file():
-        return f"no Odoo source tree at {src} (no odoo-bin): set ODOO_SRC to an Odoo 18.0 tree"
+        return f"no Odoo source tree at {src} (no odoo-bin): set ODOO_SRC to an Odoo {' or '.join(SUPPORTED_SERIES)} tree"
     version = odoo_version()
     if not version:
         return f"{src} has no readable odoo/release.py: not an Odoo source tree"
-    if not version.startswith("18.0"):
-        return f"{src} is Odoo {version}, not 18.0"
+    if not odoo_series():
+        return f"{src} is Odoo {version}; the addon supports {', '.join(SUPPORTED_SERIES)}"
+    low, high = _release_value("MIN_PY_VERSION"), _release_value("MAX_PY_VERSION")
+    if low and high and not tuple(low) <= sys.version_info[:2] <= tuple(high):
+        return (f"Odoo {version} runs on Python {'.'.join(map(str, low))} to {'.'.join(map(str, high))}, "
+                f"not {sys.version.split()[0]} ({sys.executable}): use that series' virtual environment (Makefile)")
     return None
+
+
+def run_dir():
+    """Where a run on the tree at ODOO_SRC writes its logs and reports: .run for 18.0 (as before
+    there were two series), .run/<series> for the others."""
+    series = odoo_series()
+    return ROOT / ".run" if series in (None, "18.0") else ROOT / ".run" / series
+
+
+RUN_DIR = run_dir()
 
 
 def describe_odoo():
     """One line: which Odoo tree and version the scripts use."""
     origin = "ODOO_SRC" if os.environ.get("ODOO_SRC") else "default ../shared/odoo-18"
-    return f"odoo: {odoo_src()} ({origin}), version {odoo_version() or 'unknown'}"
+    return (f"odoo: {odoo_src()} ({origin}), version {odoo_version() or 'unknown'}, "
+            f"Python {sys.version.split()[0]} ({sys.executable})")
 
 
 def odoo_bin():
-    """The odoo-bin of the Odoo 18 source tree at ODOO_SRC, or None when there is none."""
+    """The odoo-bin of the Odoo source tree at ODOO_SRC, or None when it cannot be used."""
     return None if odoo_problem() else odoo_src() / "odoo-bin"
 
 
@@ -63,7 +94,7 @@ def in_ci():
 
 def addons_path(*extra):
     """Odoo wants the addon directory to carry the addon's name: the clone may not."""
-    link_dir = RUN_DIR / "addons"
+    link_dir = ROOT / ".run" / "addons"   # one link for every series
     link_dir.mkdir(parents=True, exist_ok=True)
     link = link_dir / ADDON
     if link.is_symlink() and link.resolve() != ROOT:
@@ -85,9 +116,12 @@ def free_port():
 
 
 def odoo_command(db, *extra, http_port=None, subcommand=None, extra_addons=()):
+    # No demo data: 18 installs it unless told `--without-demo all`; 19 installs none unless told
+    # `--with-demo` (its --without-demo is a boolean, and warns about "all").
+    no_demo = ["--without-demo", "all"] if odoo_series() == "18.0" else []
     cmd = [sys.executable, str(odoo_bin())] + ([subcommand] if subcommand else []) + [
            "--addons-path", addons_path(*extra_addons), "-d", db,
-           "--db_host", "", "--without-demo", "all", "--http-interface", "127.0.0.1",
+           "--db_host", "", *no_demo, "--http-interface", "127.0.0.1",
            "--http-port", str(http_port or free_port()), "--no-database-list"]
     return cmd + list(extra)
 
