@@ -2,7 +2,7 @@
     "name": "QuickBooks Online Financial Hub",
     "summary": "Push customers, products, invoices, credit notes and quotations to QuickBooks Online, "
                "through a durable, batched queue; map terms, taxes and accounts; import from QBO.",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "QBO Financial Hub contributors",
