@@ -26,3 +26,4 @@ from . import test_drain_conflicts
 from . import test_buttons
 from . import test_first_hour
 from . import test_tours_first_hour
+from . import test_series_data
