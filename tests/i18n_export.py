@@ -14,6 +14,7 @@ import io
 import os
 from unittest import mock
 
+from odoo import SUPERUSER_ID, api, release
 from odoo.tools.translate import trans_export
 
 MODULE = "qbo_financial_hub"
@@ -36,5 +37,7 @@ def export_pot(cr):
     """The .pot of the addon installed in `cr`'s database, as bytes (Odoo's own trans_export)."""
     buffer = io.BytesIO()
     with _hidden_directories_skipped():
-        trans_export(None, [MODULE], buffer, "po", cr)
+        # Odoo 18 exports from a cursor, 19 from an environment
+        source = cr if release.version_info[0] < 19 else api.Environment(cr, SUPERUSER_ID, {})
+        trans_export(None, [MODULE], buffer, "po", source)
     return buffer.getvalue()
