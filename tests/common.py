@@ -7,11 +7,6 @@ from datetime import datetime, timedelta
 
 from odoo.tests import HttpCase, TransactionCase
 
-try:  # Odoo 19: the test thread holds this lock except while it lets requests or other threads in
-    from odoo.tests.common import release_test_lock
-except ImportError:  # Odoo 18: other threads' test cursors wait only for each other
-    release_test_lock = contextlib.nullcontext
-
 from ..simulator import CA_REALM, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, US_REALM, Simulator
 
 _lock = threading.Lock()
@@ -73,6 +68,21 @@ class QboCommonMixin:
         start = self.url_open("/qbo/oauth/start", data={"csrf_token": token.group(1), "company_id": company_id},
                               allow_redirects=False)
         return page, start
+
+    def qbo_server_open(self):
+        """Odoo's test HTTP server open to requests that are not the test's own, such as the
+        simulator delivering Intuit's webhooks (which carry no cookie, as Intuit's do not): Odoo 19
+        serves only requests bearing the test's cookie, and lets the request's thread open its test
+        cursor, inside allow_requests(all_requests=True) (as 19's own XML-RPC test transport does);
+        18 serves any request."""
+        allow = getattr(self, "allow_requests", None)
+        return allow(all_requests=True) if allow else contextlib.nullcontext()
+
+
+try:  # Odoo 19: the test thread holds this lock except while it lets requests or other threads in
+    from odoo.tests.common import release_test_lock
+except ImportError:  # Odoo 18: other threads' test cursors wait only for each other
+    release_test_lock = contextlib.nullcontext
 
 
 class QboTransactionCase(QboCommonMixin, TransactionCase):

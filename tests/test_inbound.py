@@ -386,13 +386,15 @@ class TestWebhookRoute(QboTourCase):
         url = f"{self.base_url()}/qbo/webhook"
         self.sim.webhooks.configure(url, VERIFIER, auto=False)
         self.sim.companies[self.US_REALM].write("Customer", {"DisplayName": "Route Co"}, "create")
-        self.assertEqual(self.sim.webhooks.flush(), [200])
+        with self.qbo_server_open():
+            self.assertEqual(self.sim.webhooks.flush(), [200])
         events = self.env["qbo.webhook.event"].search([("company_id", "=", self.company.id)])
         self.assertEqual(len(events), 1)
         self.assertEqual(events.entity, "Customer")
         self.sim.webhooks.configure(url, "wrong-verifier", auto=False)
         self.sim.companies[self.US_REALM].write("Customer", {"DisplayName": "Forged Co"}, "create")
-        self.assertEqual(self.sim.webhooks.flush(), [401])
+        with self.qbo_server_open():
+            self.assertEqual(self.sim.webhooks.flush(), [401])
         response = self.url_open("/qbo/webhook", data=b"[]", headers={"intuit-signature": "AAAA"})
         self.assertEqual(response.status_code, 401)
         self.assertEqual(len(self.env["qbo.webhook.event"].search([])), 1)
