@@ -27,6 +27,8 @@ def build_parser():
     parser.add_argument("--concurrent", type=int, default=10)
     parser.add_argument("--batch-per-minute", type=int, default=40)
     parser.add_argument("--batch-items", type=int, default=30)
+    parser.add_argument("--realm-batch-per-minute", type=int, default=120,
+                        help="/batch requests a minute per realm, every app together")
     parser.add_argument("--faults", action="append", default=[],
                         help="REALM:error_rate=0.1,lost_rate=0.05,latency_ms=50,throttle_rate=0,"
                              "timeout_rate=0,timeout_s=5,seed=1 (repeatable)")
@@ -55,7 +57,8 @@ def main(argv=None):
                     coreplus_allowance=args.coreplus_allowance)
     sim.register_app(args.client_id, args.client_secret, args.redirect_uri or DEFAULT_REDIRECT_URIS)
     if not args.no_limits:
-        sim.set_limits(args.per_minute, args.concurrent, args.batch_per_minute, args.batch_items)
+        sim.set_limits(args.per_minute, args.concurrent, args.batch_per_minute, args.batch_items,
+                       realm_batch_per_minute=args.realm_batch_per_minute)
     for spec in args.faults:
         realm, values = parse_fault_spec(spec)
         sim.set_faults(realm, **values)

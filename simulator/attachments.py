@@ -14,7 +14,8 @@ CONTENT_TYPES = {"application/pdf", "image/jpeg", "image/jpg", "image/png", "ima
                  "application/vnd.ms-excel", "application/rtf",
                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-ATTACHABLE_TYPES = {"Invoice", "Estimate", "CreditMemo", "Payment", "Customer", "Vendor", "Item"}
+ATTACHABLE_TYPES = {"Invoice", "Estimate", "CreditMemo", "Payment", "Customer", "Vendor", "Item", "Bill",
+                    "VendorCredit", "BillPayment"}
 CONTENT_KEY = "_Content"  # kept with the record, never shown by the API
 
 

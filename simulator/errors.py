@@ -63,6 +63,13 @@ def too_long(field, value, limit):
                     "Min:0 Max:%d supplied length:%d for %s" % (limit, len(value), field), field)
 
 
+def check_len(rec, field, limit):
+    """2050 when rec[field] is a text longer than QuickBooks takes."""
+    value = rec.get(field)
+    if isinstance(value, str) and len(value) > limit:
+        raise too_long(field, value, limit)
+
+
 def not_found_ref(family, ref_id, element=None):
     return QBOError("2500", "Invalid Reference Id : %s element id %s not found" % (family, ref_id), element)
 

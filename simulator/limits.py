@@ -5,8 +5,10 @@ import random
 import threading
 
 WINDOW = 60.0
+# per realm and app: 500 requests a minute, 10 at once, 40 /batch requests a minute of 30 items each; per realm
+# whatever the app: 120 /batch requests a minute (Intuit, since 2025-10-31 in production)
 DEFAULT_LIMITS = {"per_minute": 500, "concurrent": 10, "batch_per_minute": 40, "batch_items": 30,
-                  "enabled": True}
+                  "realm_batch_per_minute": 120, "enabled": True}
 FAULT_KEYS = ("latency_ms", "error_rate", "timeout_rate", "lost_rate", "throttle_rate", "timeout_s")
 COUNTER_KEYS = ("total", "read", "query", "cdc", "create", "update", "delete", "void", "send", "batch", "batch_items",
                 "token", "authorize", "replayed", "throttled", "unauthorized", "faults", "injected_5xx",
@@ -20,7 +22,8 @@ class Throttled(Exception):
 
 
 class RateLimiter:
-    """Sliding 60-second windows on the simulator clock, plus an in-flight cap, per realm."""
+    """Sliding 60-second windows on the simulator clock, plus an in-flight cap, per realm and app; and the
+    realm's /batch window that every app shares."""
 
     def __init__(self, clock):
         self.clock = clock
@@ -30,9 +33,10 @@ class RateLimiter:
 
     def reset(self):
         with self.lock:
-            self.requests = collections.defaultdict(collections.deque)
-            self.batches = collections.defaultdict(collections.deque)
-            self.in_flight = collections.defaultdict(int)
+            self.requests = collections.defaultdict(collections.deque)       # (realm, app) -> times
+            self.batches = collections.defaultdict(collections.deque)        # (realm, app) -> times
+            self.realm_batches = collections.defaultdict(collections.deque)  # realm -> times, every app
+            self.in_flight = collections.defaultdict(int)                    # (realm, app) -> requests
 
     def configure(self, **kwargs):
         with self.lock:
@@ -46,30 +50,36 @@ class RateLimiter:
         wait = window[0] + WINDOW - now
         return max(1, math.ceil(self.clock.real_seconds(wait)))
 
-    def acquire(self, realm, is_batch):
-        """Count one API request; raise Throttled when a limit is crossed."""
+    def acquire(self, realm, is_batch, app=None):
+        """Count one API request of `app` (its client id) on `realm`; raise Throttled when a limit is crossed."""
         now = self.clock.now()
+        key = (realm, app)
         with self.lock:
             if not self.config["enabled"]:
-                self.in_flight[realm] += 1
+                self.in_flight[key] += 1
                 return
-            for window in (self.requests[realm], self.batches[realm]):
+            for window in (self.requests[key], self.batches[key], self.realm_batches[realm]):
                 while window and window[0] <= now - WINDOW:
                     window.popleft()
-            if self.in_flight[realm] >= self.config["concurrent"]:
+            if self.in_flight[key] >= self.config["concurrent"]:
                 raise Throttled(1)
-            if len(self.requests[realm]) >= self.config["per_minute"]:
-                raise Throttled(self._retry_after(self.requests[realm], now))
-            if is_batch and len(self.batches[realm]) >= self.config["batch_per_minute"]:
-                raise Throttled(self._retry_after(self.batches[realm], now))
-            self.requests[realm].append(now)
+            if len(self.requests[key]) >= self.config["per_minute"]:
+                raise Throttled(self._retry_after(self.requests[key], now))
             if is_batch:
-                self.batches[realm].append(now)
-            self.in_flight[realm] += 1
+                for window, limit in ((self.batches[key], "batch_per_minute"),
+                                      (self.realm_batches[realm], "realm_batch_per_minute")):
+                    if len(window) >= self.config[limit]:
+                        raise Throttled(self._retry_after(window, now))
+            self.requests[key].append(now)
+            if is_batch:
+                self.batches[key].append(now)
+                self.realm_batches[realm].append(now)
+            self.in_flight[key] += 1
 
-    def release(self, realm):
+    def release(self, realm, app=None):
+        key = (realm, app)
         with self.lock:
-            self.in_flight[realm] = max(0, self.in_flight[realm] - 1)
+            self.in_flight[key] = max(0, self.in_flight[key] - 1)
 
 
 class FaultPlan:

@@ -90,7 +90,8 @@ class OAuth:
 
     def token(self, auth_header, form, include_hard_expiry=False):
         """The token endpoint; with include_hard_expiry (header x-include-refresh-token-hard-expires-in: true)
-        the answer also carries x_refresh_token_lifetime_expires_in."""
+        the answer also carries x_refresh_token_hard_expires_in: the seconds left of the grant's five years (the
+        field Intuit's SDKs read as RefreshTokenHardExpiresIn)."""
         client_id = self.authenticate(auth_header)
         grant_type = form.get("grant_type")
         with self.lock:
@@ -102,7 +103,7 @@ class OAuth:
                 raise OAuthError(400, {"error": "unsupported_grant_type"})
             hard = answer.pop("_hard_expires")
             if include_hard_expiry:
-                answer["x_refresh_token_lifetime_expires_in"] = max(0, int(round(hard - self.clock.now())))
+                answer["x_refresh_token_hard_expires_in"] = max(0, int(round(hard - self.clock.now())))
             return answer
 
     def _exchange(self, client_id, form):
@@ -191,16 +192,21 @@ class OAuth:
 
     def bearer(self, header):
         """Return (realm, None) for a valid bearer token, or (None, detail) for a 401."""
+        realm, detail, _client = self.bearer_app(header)
+        return realm, detail
+
+    def bearer_app(self, header):
+        """(realm, None, client id) for a valid bearer token, or (None, detail, None) for a 401."""
         if not header or not header.lower().startswith("bearer "):
-            return None, "Authorization header missing or not Bearer"
+            return None, "Authorization header missing or not Bearer", None
         token = header[7:].strip()
         with self.lock:
             entry = self.access.get(token)
             if entry is None:
-                return None, "Token invalid: unknown access token"
+                return None, "Token invalid: unknown access token", None
             grant = self.grants[entry["grant"]]
             if grant["revoked"]:
-                return None, "Token revoked: the app was disconnected from this company"
+                return None, "Token revoked: the app was disconnected from this company", None
             if entry["expires"] < self.clock.now():
-                return None, "Token expired: %s..." % token[:12]
-            return grant["realm"], None
+                return None, "Token expired: %s..." % token[:12], None
+            return grant["realm"], None, grant["client_id"]

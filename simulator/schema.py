@@ -6,7 +6,8 @@ where a plain value belongs (or the reverse). Read-only properties (Balance, Tot
 declared: QBO accepts and ignores them, and python-quickbooks sends many of them as empty defaults.
 
 The tables follow Intuit's published v3 schema (Finance.xsd and IntuitBaseTypes.xsd of Intuit's
-QuickBooks-V3-Java-SDK, October 2024), which is the definition QBO's JSON reader is built from:
+QuickBooks-V3-Java-SDK, October 2024; the payables Bill, VendorCredit, BillPayment and their PurchaseByVendor,
+BillPaymentCheck and BillPaymentCreditCard from the same file), which is the definition QBO's JSON reader is built from:
 ``TYPES[name] = (base type, plain properties, nested properties)``. A nested property names its type;
 ``["Type"]`` is a list of that type; ``ANY`` is an extension element (``...Ex``) whose content is free.
 Every ``Line`` shares one type (one detail element per DetailType), as in Intuit's schema.
@@ -43,6 +44,21 @@ TYPES = {
     "AttachableRef": _t(None,
              "LineInfo IncludeOnSend",
              EntityRef="ReferenceType", CustomField=["CustomField"], AttachableRefEx=ANY),
+    "Bill": _t("PurchaseByVendor",
+             "DueDate Balance HomeBalance LessCIS IncludeInAnnualTPAR",
+             PayerRef="ReferenceType", SalesTermRef="ReferenceType", RemitToAddr="PhysicalAddress",
+             ShipAddr="PhysicalAddress", VendorAddr="PhysicalAddress", BillEx=ANY),
+    "BillPayment": _t("Transaction",
+             "PayType TotalAmt",
+             VendorRef="ReferenceType", VendorAddr="PhysicalAddress", APAccountRef="ReferenceType",
+             CheckPayment="BillPaymentCheck", CreditCardPayment="BillPaymentCreditCard", BillPaymentEx=ANY),
+    "BillPaymentCheck": _t(None,
+             "PrintStatus",
+             BankAccountRef="ReferenceType", CheckDetail="CheckPayment", PayeeAddr="PhysicalAddress",
+             BillPaymentCheckEx=ANY),
+    "BillPaymentCreditCard": _t(None,
+             "",
+             CCAccountRef="ReferenceType", CCDetail="CreditCardPayment", BillPaymentCreditCardEx=ANY),
     "CheckPayment": _t(None,
              "CheckNum Status NameOnAcct AcctNum BankName",
              CheckPaymentEx=ANY),
@@ -220,6 +236,10 @@ TYPES = {
     "PurchaseOrderItemLineDetail": _t("SalesItemLineDetail",
              "ManPartNum ManuallyClosed OpenQty",
              PurchaseOrderItemLineDetailEx=ANY),
+    "PurchaseByVendor": _t("Transaction",
+             "TotalAmt Memo GlobalTaxCalculation",
+             VendorRef="ReferenceType", APAccountRef="ReferenceType", BillEmail="EmailAddress",
+             ReplyEmail="EmailAddress"),
     "RecurringInfo": _t(None,
              "Name RecurType Active",
              ScheduleInfo="RecurringScheduleInfo"),
@@ -300,6 +320,9 @@ TYPES = {
              VendorEx=ANY, VendorPaymentBankDetail="VendorBankAccountDetail"),
     "VendorBankAccountDetail": _t(None,
              "BankBranchIdentifier BankAccountNumber BankAccountName StatementText"),
+    "VendorCredit": _t("PurchaseByVendor",
+             "Balance IncludeInAnnualTPAR",
+             VendorAddr="PhysicalAddress", VendorCreditEx=ANY),
     "WebSiteAddress": _t(None,
              "Id URI Default Tag"),
 }
@@ -307,7 +330,8 @@ TYPES = {
 # entity name (as in the URL and the body's wrapper key) -> its type in TYPES
 ENTITY_TYPES = {name: name for name in (
     "Customer", "Vendor", "Employee", "Item", "Account", "Term", "PaymentMethod", "Class", "Department",
-    "Invoice", "Estimate", "CreditMemo", "SalesReceipt", "RefundReceipt", "Payment", "Attachable")}
+    "Invoice", "Estimate", "CreditMemo", "SalesReceipt", "RefundReceipt", "Payment", "Attachable", "Bill",
+    "VendorCredit", "BillPayment")}
 
 _FLAT = {}
 

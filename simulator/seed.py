@@ -39,7 +39,7 @@ def _ref(value, name=None):
     return ref
 
 
-def _accounts():
+def _accounts(currency):
     rows = [
         ("1", "Sales of Product Income", "Income", "SalesOfProductIncome", True),
         ("2", "Services", "Income", "ServiceFeeIncome", True),
@@ -50,10 +50,14 @@ def _accounts():
         ("7", "Checking", "Bank", "Checking", True),
         ("8", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", True),
         ("9", "Old Income Account", "Income", "OtherPrimaryIncome", False),
+        ("10", "Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable", True),
+        ("11", "Visa", "Credit Card", "CreditCard", True),
+        ("12", "Supplies", "Expense", "SuppliesMaterials", True),
+        ("13", "Old Expense Account", "Expense", "OtherMiscellaneousServiceCost", False),
     ]
     return [{"Id": i, "Name": n, "FullyQualifiedName": n, "AccountType": t, "AccountSubType": s,
              "Classification": _classification(t), "Active": a, "SubAccount": False,
-             "CurrentBalance": 0} for i, n, t, s, a in rows]
+             "CurrentBalance": 0, "CurrencyRef": dict(currency)} for i, n, t, s, a in rows]
 
 
 def _classification(account_type):
@@ -61,6 +65,8 @@ def _classification(account_type):
         return "Revenue"
     if account_type in ("Expense", "Cost of Goods Sold", "Other Expense"):
         return "Expense"
+    if account_type in ("Accounts Payable", "Credit Card", "Other Current Liability", "Long Term Liability"):
+        return "Liability"
     return "Asset"
 
 
@@ -75,30 +81,36 @@ def _rate(rid, name, value, agency="1"):
             "AgencyRef": _ref(agency), "SpecialTaxType": "NONE", "DisplayType": "ReadOnly"}
 
 
-def _code(cid, name, rate_ids, rates, taxable=True, group=True):
+def _code(cid, name, rate_ids, rates, taxable=True, group=True, purchase_ids=()):
     by_id = {r["Id"]: r for r in rates}
-    details = [{"TaxRateRef": _ref(r, by_id[r]["Name"]), "TaxTypeApplicable": "TaxOnAmount",
-                "TaxOrder": 0} for r in rate_ids]
+
+    def details(ids):
+        return [{"TaxRateRef": _ref(r, by_id[r]["Name"]), "TaxTypeApplicable": "TaxOnAmount", "TaxOrder": 0}
+                for r in ids]
     return {"Id": cid, "Name": name, "Description": name, "Active": True, "Hidden": False,
             "Taxable": taxable, "TaxGroup": group,
-            "SalesTaxRateList": {"TaxRateDetail": details},
-            "PurchaseTaxRateList": {"TaxRateDetail": []}}
+            "SalesTaxRateList": {"TaxRateDetail": details(rate_ids)},
+            "PurchaseTaxRateList": {"TaxRateDetail": details(purchase_ids)}}
+
+
+def _currency(us):
+    return _ref("USD", "United States Dollar") if us else _ref("CAD", "Canadian Dollar")
 
 
 def _names(country):
     city, sub, postal = ("Half Moon Bay", "CA", "94213") if country == "US" else ("Vancouver", "BC", "V6B 1A1")
     addr = {"Line1": "12 Ocean Dr.", "City": city, "CountrySubDivisionCode": sub,
-            "PostalCode": postal, "Country": country}
-    currency = _ref("USD", "United States Dollar") if country == "US" else _ref("CAD", "Canadian Dollar")
+            "PostalCode": postal, "Country": country}   # answered as "USA" / "CAN" (ISO 3-letter codes)
+    currency = _currency(country == "US")
 
     def customer(cid, display, active=True, parent=None, **extra):
         rec = {"Id": cid, "DisplayName": display, "PrintOnCheckName": display, "Active": active,
                "Job": bool(parent), "BillWithParent": bool(parent), "Taxable": True,
                "Balance": 0, "BalanceWithJobs": 0, "CurrencyRef": dict(currency),
                "PreferredDeliveryMethod": "Print", "BillAddr": dict(addr),
-               "FullyQualifiedName": display, "Level": 0}
+               "FullyQualifiedName": display}   # a top-level customer has no Level (recorded in 2026)
         if parent:
-            rec["ParentRef"] = _ref(parent[0])
+            rec["ParentRef"] = _ref(parent[0], parent[1])
             rec["FullyQualifiedName"] = parent[1] + ":" + display
             rec["Level"] = 1
         rec.update(extra)
@@ -107,36 +119,43 @@ def _names(country):
     customers = [
         customer("1", "Amy's Bird Sanctuary", GivenName="Amy", FamilyName="Lauterbach",
                  CompanyName="Amy's Bird Sanctuary", PrimaryEmailAddr={"Address": "birds@example.com"}),
-        customer("2", "Bill's Windsurf Shop", CompanyName="Bill's Windsurf Shop", SalesTermRef=_ref("3")),
+        customer("2", "Bill's Windsurf Shop", CompanyName="Bill's Windsurf Shop", SalesTermRef=_ref("3", "Net 30")),
         customer("3", "Old Customer Ltd", active=False, CompanyName="Old Customer Ltd"),
         customer("4", "Beach Branch", parent=("2", "Bill's Windsurf Shop")),
     ]
     vendors = [
         {"Id": "5", "DisplayName": "Brosnahan Insurance Agency", "CompanyName": "Brosnahan Insurance Agency",
-         "Active": True, "Vendor1099": False, "Balance": 0, "CurrencyRef": dict(currency)},
+         "PrintOnCheckName": "Brosnahan Insurance Agency", "Active": True, "Vendor1099": False, "Balance": 0,
+         "CurrencyRef": dict(currency), "BillAddr": dict(addr, Line1="P.O. Box 5")},
         {"Id": "6", "DisplayName": "Acme Supplies Vendor", "CompanyName": "Acme Supplies",
-         "Active": True, "Vendor1099": False, "Balance": 0, "CurrencyRef": dict(currency)},
+         "PrintOnCheckName": "Acme Supplies Vendor", "Active": True, "Vendor1099": False, "Balance": 0,
+         "CurrencyRef": dict(currency), "TermRef": _ref("2", "Net 15")},
     ]
     employees = [{"Id": "7", "DisplayName": "Emily Platt", "GivenName": "Emily", "FamilyName": "Platt",
                   "PrintOnCheckName": "Emily Platt", "Active": True, "BillableTime": False}]
     return customers, vendors, employees
 
 
+def _account_ref(account_id):
+    return _ref(account_id, next(a["Name"] for a in _accounts({}) if a["Id"] == account_id))
+
+
 def _items(us):
     def item(iid, name, typ, price, income, active=True, **extra):
         rec = {"Id": iid, "Name": name, "FullyQualifiedName": name, "Type": typ, "UnitPrice": price,
                "Active": active, "Taxable": us, "TrackQtyOnHand": False, "SubItem": False,
-               "IncomeAccountRef": _ref(income), "Description": name}
+               "IncomeAccountRef": _account_ref(income), "Description": name}
         rec.update(extra)
         return rec
 
     return [
         item("1", "Design", "Service", 75, "2", Sku="DES-1", Description="Custom Design"),
         item("2", "Gardening", "Service", 25, "2", Description="Weekly Gardening Service"),
-        item("3", "Rock Fountain", "NonInventory", 275, "1", Description="Rock Fountain"),
+        item("3", "Rock Fountain", "NonInventory", 275, "1", Description="Rock Fountain", ExpenseAccountRef=_account_ref("3"),
+             PurchaseCost=125),
         item("4", "Old Item", "Service", 10, "2", active=False),
         item("5", "Pump", "Inventory", 15, "1", Sku="PMP-1", TrackQtyOnHand=True, QtyOnHand=25,
-             InvStartDate="2024-01-01", AssetAccountRef=_ref("4"), ExpenseAccountRef=_ref("3"),
+             InvStartDate="2024-01-01", AssetAccountRef=_account_ref("4"), ExpenseAccountRef=_account_ref("3"),
              PurchaseCost=10),
     ]
 
@@ -152,7 +171,14 @@ def _company(realm, name, country, addr):
              "CurrencyPrefs": {"HomeCurrency": _ref("USD" if us else "CAD"), "MultiCurrencyEnabled": us},
              "SalesFormsPrefs": {"CustomTxnNumbers": True, "DefaultTerms": _ref("3"),
                                  "AllowDiscount": True, "AllowShipping": False},
-             "AccountingInfoPrefs": {"TrackDepartments": False, "ClassTrackingPerTxn": False}}
+             "VendorAndPurchasesPrefs": {"EnableBills": True, "TrackingByCustomer": True,
+                                         "BillableExpenseTracking": True},
+             "AccountingInfoPrefs": {"TrackDepartments": False, "ClassTrackingPerTxn": False,
+                                     "DefaultAPAccount": _ref("10", "Accounts Payable (A/P)")},
+             # QuickBooks' "Warn if duplicate bill number is used" (Advanced settings), on by default; the
+             # simulator refuses a vendor's bill number used twice while it is on (see simulator/payables.py)
+             "OtherPrefs": {"NameValue": [{"Name": "VendorAndPurchasesPrefs.WarnDuplicateBillNumber",
+                                           "Value": "true"}]}}
     return info, prefs
 
 
@@ -165,24 +191,32 @@ def seed_company(realm):
     name = company_name(realm)
     if us:
         addr = {"Line1": "2500 Garcia Ave", "City": "Mountain View", "CountrySubDivisionCode": "CA",
-                "PostalCode": "94043", "Country": "US"}
-        info, prefs = _company(realm, name, "US", addr)
+                "PostalCode": "94043", "Country": "USA"}
+        info, prefs = _company(realm, name, "US", addr)   # CompanyInfo.Country stays "US"; addresses "USA"
         rates = [_rate("1", "California State", 6), _rate("2", "Alameda County", 2.25, "2"),
                  _rate("3", "New York City", 8.875, "3")]
         codes = [_code("TAX", "TAX", [], rates, group=False), _code("NON", "NON", [], rates, False, False),
                  _code("2", "California", ["1", "2"], rates), _code("3", "New York City", ["3"], rates)]
     else:
         addr = {"Line1": "100 King St W", "City": "Toronto", "CountrySubDivisionCode": "ON",
-                "PostalCode": "M5X 1A9", "Country": "CA"}
+                "PostalCode": "M5X 1A9", "Country": "CAN"}
         info, prefs = _company(realm, name, "CA", addr)
+        # QuickBooks Canada keeps sales and purchase rates apart: the purchase rates (input tax credits) are
+        # their own TaxRate records, listed in each code's PurchaseTaxRateList
         rates = [_rate("1", "GST", 5), _rate("2", "HST ON", 13), _rate("3", "PST BC", 7, "2"),
-                 _rate("4", "Exempt", 0), _rate("5", "Zero-rated", 0)]
-        codes = [_code("3", "GST", ["1"], rates), _code("4", "HST ON", ["2"], rates),
-                 _code("5", "GST/PST BC", ["1", "3"], rates), _code("6", "PST BC", ["3"], rates),
-                 _code("7", "Exempt", ["4"], rates, taxable=False), _code("8", "Zero-rated", ["5"], rates)]
+                 _rate("4", "Exempt", 0), _rate("5", "Zero-rated", 0),
+                 _rate("6", "GST (ITC)", 5), _rate("7", "HST ON (ITC)", 13), _rate("8", "PST BC (purchases)", 7, "2"),
+                 _rate("9", "Exempt (purchases)", 0), _rate("10", "Zero-rated (purchases)", 0)]
+        codes = [_code("3", "GST", ["1"], rates, purchase_ids=["6"]),
+                 _code("4", "HST ON", ["2"], rates, purchase_ids=["7"]),
+                 _code("5", "GST/PST BC", ["1", "3"], rates, purchase_ids=["6", "8"]),
+                 _code("6", "PST BC", ["3"], rates, purchase_ids=["8"]),
+                 _code("7", "Exempt", ["4"], rates, taxable=False, purchase_ids=["9"]),
+                 _code("8", "Zero-rated", ["5"], rates, purchase_ids=["10"])]
     customers, vendors, employees = _names(info["Country"])
     return {
-        "CompanyInfo": [info], "Preferences": [prefs], "Account": _accounts(), "Term": _terms(),
+        "CompanyInfo": [info], "Preferences": [prefs], "Account": _accounts(_currency(us)),
+        "Term": _terms(),
         "TaxRate": rates, "TaxCode": codes, "Customer": customers, "Vendor": vendors,
         "Employee": employees, "Item": _items(us),
         "PaymentMethod": [{"Id": i, "Name": n, "Type": t, "Active": True} for i, n, t in (

@@ -218,9 +218,12 @@ class Simulator:
         self.faults[realm_id] = FaultPlan(latency_ms, error_rate, timeout_rate, lost_rate, throttle_rate,
                                           seed, timeout_s)
 
-    def set_limits(self, per_minute=500, concurrent=10, batch_per_minute=40, batch_items=30, enabled=True):
+    def set_limits(self, per_minute=500, concurrent=10, batch_per_minute=40, batch_items=30, enabled=True,
+                   realm_batch_per_minute=120):
+        """Intuit's limits: per realm and app (per_minute, concurrent, batch_per_minute, batch_items), and
+        per realm whatever the app (realm_batch_per_minute)."""
         self.limiter.configure(per_minute=per_minute, concurrent=concurrent, batch_per_minute=batch_per_minute,
-                               batch_items=batch_items, enabled=enabled)
+                               batch_items=batch_items, enabled=enabled, realm_batch_per_minute=realm_batch_per_minute)
 
     def counters(self, realm_id=None):
         return self.counters_.snapshot(realm_id)
@@ -444,7 +447,7 @@ class Simulator:
     # ----- the accounting API -----------------------------------------------------------------------------
     def _api(self, method, realm, rest, params, headers, body):
         self.counters_.add(realm, "total")
-        token_realm, detail = self.oauth.bearer(headers.get("Authorization"))
+        token_realm, detail, app = self.oauth.bearer_app(headers.get("Authorization"))
         if detail:
             self.counters_.add(realm, "unauthorized")
             resp = Response(401, auth_body(detail, int(self.clock.now() * 1000)),
@@ -458,7 +461,7 @@ class Simulator:
         segments = [s for s in rest.split("/") if s]
         is_batch = bool(segments) and segments[0].lower() == "batch"
         try:
-            self.limiter.acquire(realm, is_batch)
+            self.limiter.acquire(realm, is_batch, app)
         except Throttled as exc:
             self.counters_.add(realm, "throttled")
             return self.fault_response(throttle_error(), {"Retry-After": str(exc.retry_after)})
@@ -479,7 +482,7 @@ class Simulator:
         except QBOError as err:
             return self.fault_response(err)
         finally:
-            self.limiter.release(realm)
+            self.limiter.release(realm, app)
 
     def _inject(self, realm, plan):
         if plan.roll(plan.throttle_rate):

@@ -7,9 +7,11 @@ from decimal import Decimal
 
 from . import query as qparser
 from . import schema
-from .errors import (QBOError, business, inactive_ref, not_found_ref, required, stale,
+from .errors import (QBOError, business, check_len, inactive_ref, not_found_ref, required, stale,
                      too_long, unsupported)
+from .countries import iso3
 from .money import ZERO, money, num, out
+from .payables import PayablesRules
 from .payments import PaymentRules
 from .seed import seed_company
 from . import tax
@@ -20,6 +22,7 @@ _log = logging.getLogger("qbo_simulator")
 FAMILY = {"Customer": "Names", "Vendor": "Names", "Employee": "Names", "Item": "Item",
           "Account": "Account", "Term": "Term", "TaxCode": "TaxCode", "TaxRate": "TaxRate",
           "Invoice": "Txn", "Estimate": "Txn", "CreditMemo": "Txn", "Payment": "Txn",
+          "Bill": "Txn", "VendorCredit": "Txn", "BillPayment": "Txn",
           "CompanyInfo": "CompanyInfo", "Preferences": "Preferences", "PaymentMethod": "PaymentMethod",
           "Class": "Class", "Department": "Department", "Attachable": "Attachable"}
 ENTITIES = list(FAMILY)
@@ -30,12 +33,14 @@ NAME_LISTS = {"Customer", "Vendor", "Employee", "Item", "Account", "Term", "TaxC
 LIST_ORDER = {"Customer": "FullyQualifiedName", "Vendor": "DisplayName", "Employee": "DisplayName",
               "Item": "FullyQualifiedName"}
 WRITABLE = {"Customer", "Vendor", "Employee", "Item", "Account", "Invoice", "Estimate", "CreditMemo", "Payment",
-            "Class", "Department", "Attachable"}
+            "Class", "Department", "Attachable", "Bill", "VendorCredit", "BillPayment"}
 # inactive records of these lists come back with " (deleted)" after their names
 DELETED_SUFFIX = " (deleted)"
 SUFFIXED = {"Customer": ("DisplayName", "FullyQualifiedName"), "Vendor": ("DisplayName",),
             "Employee": ("DisplayName",), "Account": ("Name", "FullyQualifiedName")}
-ADDRESS_FIELDS = ("BillAddr", "ShipAddr", "PrimaryAddr", "ShipFromAddr")
+ADDRESS_FIELDS = ("BillAddr", "ShipAddr", "PrimaryAddr", "ShipFromAddr", "VendorAddr", "RemitToAddr")
+# Intuit removed Lat/Long from answered addresses on 2025-09-15: accepted on write, never kept
+REMOVED_ADDRESS_KEYS = ("Lat", "Long")
 ACCOUNT_TYPES = {
     "Bank": ("Asset", "Checking"), "Accounts Receivable": ("Asset", "AccountsReceivable"),
     "Other Current Asset": ("Asset", "OtherCurrentAssets"), "Fixed Asset": ("Asset", "OtherFixedAssets"),
@@ -47,8 +52,13 @@ ACCOUNT_TYPES = {
     "Cost of Goods Sold": ("Expense", "SuppliesMaterialsCogs"), "Expense": ("Expense", "OtherMiscellaneousServiceCost"),
     "Other Expense": ("Expense", "OtherMiscellaneousExpense")}
 INVOICE_FLAGS = ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment")
-TRANSACTIONS = {"Invoice", "Estimate", "CreditMemo", "Payment"}
+TRANSACTIONS = {"Invoice", "Estimate", "CreditMemo", "Payment", "Bill", "VendorCredit", "BillPayment"}
 SALES_FORMS = {"Invoice", "Estimate", "CreditMemo"}
+PURCHASE_FORMS = {"Bill", "VendorCredit"}
+TAX_FORMS = SALES_FORMS | PURCHASE_FORMS
+# transactions the API voids (?operation=void, or update&include=void); a bill is voided in QuickBooks' own
+# screens only (the simulator's page does it as a QuickBooks user would)
+API_VOIDABLE = TRANSACTIONS - PURCHASE_FORMS
 SYSTEM_KEYS = {"Id", "SyncToken", "MetaData", "domain", "sparse"}
 NAME_FAMILIES = ("Customer", "Vendor", "Employee")
 CA_TAX_DETAIL = "Business Validation Error: Make sure all your transactions have a GST/HST rate before you save."
@@ -90,13 +100,10 @@ def _same(rec, old):
     return ({k: v for k, v in rec.items() if k not in skip} == {k: v for k, v in old.items() if k not in skip})
 
 
-def _check_len(rec, field, limit):
-    value = rec.get(field)
-    if isinstance(value, str) and len(value) > limit:
-        raise too_long(field, value, limit)
+_check_len = check_len
 
 
-class Company(PaymentRules):
+class Company(PaymentRules, PayablesRules):
     def __init__(self, realm, clock):
         self.realm = realm
         self.clock = clock
@@ -134,11 +141,17 @@ class Company(PaymentRules):
         self.next_id["Addr"] = max([self.next_id.get("Addr", 1)] + [i + 1 for i in addr_ids])
 
     def _address_ids(self, rec, old):
-        """Every stored address carries an Id; an address edited in place keeps the Id it had."""
+        """Every stored address carries an Id (an address edited in place keeps the Id it had), its Country as
+        the ISO 3-letter code (answered so since 2025-10-31, whatever was written) and no Lat/Long (removed
+        from answers on 2025-09-15)."""
         for field in ADDRESS_FIELDS:
             addr = rec.get(field)
             if not isinstance(addr, dict):
                 continue
+            for key in REMOVED_ADDRESS_KEYS:
+                addr.pop(key, None)
+            if addr.get("Country"):
+                addr["Country"] = iso3(addr["Country"])
             kept = ((old or {}).get(field) or {}).get("Id")
             if kept:
                 addr["Id"] = kept
@@ -321,8 +334,9 @@ class Company(PaymentRules):
         return rec
 
     # ----- writes ----------------------------------------------------------------------------
-    def write(self, entity, body, operation=None, include=None):
-        """Create/update/delete/void one entity; returns (kind, entity answer)."""
+    def write(self, entity, body, operation=None, include=None, user=False):
+        """Create/update/delete/void one entity; returns (kind, entity answer). `user`: done by a person in
+        QuickBooks' own screens (the simulator's page), which may do what the API may not (void a bill)."""
         if not isinstance(body, dict):
             raise QBOError("2010", "Request body must be a JSON object for %s" % entity)
         if entity not in WRITABLE:
@@ -330,7 +344,7 @@ class Company(PaymentRules):
         schema.check(entity, body)   # an unknown property is refused (2010) before anything else
         with self.lock:
             try:
-                kind, answer = self._write(entity, body, operation, include)
+                kind, answer = self._write(entity, body, operation, include, user)
             except (AttributeError, TypeError, ValueError, KeyError, ArithmeticError) as exc:
                 # a field of the wrong shape (a string where an object belongs, ...): QBO answers 2010
                 _log.warning("malformed %s body rejected: %r", entity, exc, exc_info=True)
@@ -340,10 +354,12 @@ class Company(PaymentRules):
                 self.listener(self.realm, entity, kind, answer)
             return kind, answer
 
-    def _write(self, entity, body, operation, include):
+    def _write(self, entity, body, operation, include, user=False):
         if operation == "delete":
             return "delete", self._delete(entity, body)
         if operation == "void" or (operation == "update" and include == "void"):
+            if entity not in API_VOIDABLE and not (user and entity in TRANSACTIONS):
+                raise unsupported("Operation Void is not supported for %s." % entity)
             return "void", self._void(entity, body)
         if operation not in (None, "", "create", "update"):
             raise unsupported("Operation %s is not supported." % operation)
@@ -356,6 +372,7 @@ class Company(PaymentRules):
         fam = FAMILY[entity]
         rec["Id"] = str(self.next_id[fam])
         self._validate(entity, rec, None)
+        self._check_period(entity, rec)
         self._address_ids(rec, None)
         self.next_id[fam] += 1
         now = self.clock.iso_seconds()
@@ -391,6 +408,31 @@ class Company(PaymentRules):
                            "LastUpdatedTime": self.clock.iso_seconds()}
         rec["domain"], rec["sparse"] = "QBO", False
 
+    def close_books(self, date, password=False):
+        """QuickBooks' "Close the books" (Advanced settings): no transaction dated on or before `date` is
+        created, changed, voided or deleted through the API any more (6200; 6210 when a password guards the
+        closing). `date` None opens the books again."""
+        with self.lock:
+            prefs = self.prefs.setdefault("AccountingInfoPrefs", {})
+            if date:
+                prefs["BookCloseDate"] = datetime.date.fromisoformat(str(date)).isoformat()
+            else:
+                prefs.pop("BookCloseDate", None)
+            self.books_password = bool(date and password)
+
+    def _check_period(self, entity, rec):
+        closed = (self.prefs.get("AccountingInfoPrefs") or {}).get("BookCloseDate")
+        if not closed or entity not in TRANSACTIONS or not rec or str(rec.get("TxnDate") or "9999") > closed:
+            return
+        if getattr(self, "books_password", False):
+            raise QBOError("6210", "The account period has closed and the account books cannot be updated through "
+                           "the QBO Services API. Please use the QBO website to make these changes. (The books "
+                           "are closed with a password.) TxnDate=%s, closing date %s" % (rec["TxnDate"], closed),
+                           "TxnDate", message="Account Period Closed, Cannot Update Through Services API")
+        raise QBOError("6200", "The account period has closed and the account books cannot be updated through the "
+                       "QBO Services API. Please use the QBO website to make these changes. TxnDate=%s, closing "
+                       "date %s" % (rec["TxnDate"], closed), "TxnDate", message="Account Period Closed")
+
     def replace(self, entity, rec, old):
         """Store a changed copy of a record made outside a write body (e-mail sent, ...); returns it."""
         self._bump(rec, old)
@@ -404,7 +446,7 @@ class Company(PaymentRules):
         if _truthy(body.get("sparse")):
             rec = copy.deepcopy(old)
             rec.update(incoming)
-            if entity in SALES_FORMS and "TxnTaxDetail" not in incoming:
+            if entity in TAX_FORMS and "TxnTaxDetail" not in incoming:
                 rec["TxnTaxDetail"] = tax.carry_over(old.get("TxnTaxDetail") or {})
         else:
             rec = incoming
@@ -413,7 +455,9 @@ class Company(PaymentRules):
             # a name read from an inactive record ("X (deleted)") sent back as it came means "X"
             if rec.get(field) == "%s%s" % (old.get(field), DELETED_SUFFIX):
                 rec[field] = old[field]
+        self._check_period(entity, old)
         self._validate(entity, rec, old)
+        self._check_period(entity, rec)
         self._address_ids(rec, old)
         if entity in ("Invoice", "CreditMemo"):
             self._refresh_linked(entity, rec, bump=False)   # payments applied to it, as stored
@@ -429,7 +473,9 @@ class Company(PaymentRules):
         if entity not in TRANSACTIONS and entity != "Attachable":
             raise unsupported("Operation Delete is not supported for %s; set Active to false instead." % entity)
         old = self._current(entity, body)
+        self._check_period(entity, old)
         self._check_no_payment(entity, old["Id"], "delete")
+        self._check_no_bill_payment(entity, old["Id"], "delete")
         del self.data[entity][old["Id"]]
         self.deleted[entity][old["Id"]] = self.clock.iso_seconds()
         self._after_write(entity, None, old)
@@ -439,7 +485,9 @@ class Company(PaymentRules):
         if entity not in TRANSACTIONS:
             raise unsupported("Operation Void is not supported for %s." % entity)
         old = self._current(entity, body)
+        self._check_period(entity, old)
         self._check_no_payment(entity, old["Id"], "void")
+        self._check_no_bill_payment(entity, old["Id"], "void")
         rec = copy.deepcopy(old)
         for line in rec.get("Line", []):
             if "Amount" in line:
@@ -447,8 +495,9 @@ class Company(PaymentRules):
         rec["TotalAmt"] = 0
         if "Balance" in rec:
             rec["Balance"] = 0
-        if "HomeTotalAmt" in rec:
-            rec["HomeTotalAmt"] = 0
+        for key in ("HomeTotalAmt", "HomeBalance"):
+            if key in rec:
+                rec[key] = 0
         if "UnappliedAmt" in rec:
             rec["UnappliedAmt"] = 0
         if "TxnTaxDetail" in rec:
@@ -464,12 +513,14 @@ class Company(PaymentRules):
     def _validate(self, entity, rec, old):
         if entity in SALES_FORMS:
             return self._sales_form(entity, rec, old)
+        if entity in PURCHASE_FORMS:
+            return self._purchase_form(entity, rec, old)
         if entity in ("Class", "Department"):
             return self._list_entry(rec, old, entity)
         if entity == "Attachable":
             return attachments.validate(self, rec, old)
         return {"Customer": self._customer, "Vendor": self._vendor, "Employee": self._employee, "Item": self._item,
-                "Account": self._account, "Payment": self._payment}[entity](rec, old)
+                "Account": self._account, "Payment": self._payment, "BillPayment": self._bill_payment}[entity](rec, old)
 
     def _list_entry(self, rec, old, entity):
         """A Class or a Department (a location): a name unique in its list."""
@@ -523,8 +574,12 @@ class Company(PaymentRules):
         if code != home and not self.prefs["CurrencyPrefs"]["MultiCurrencyEnabled"]:
             raise business("Business Validation Error: Multicurrency is not enabled for this company; "
                            "only %s can be used (got %s)." % (home, code), "CurrencyRef")
-        rec["CurrencyRef"] = {"value": code, "name": CURRENCY_NAMES.get(code, code)}
+        rec["CurrencyRef"] = {"value": code, "name": self.currency_name(code)}
         return code
+
+    @staticmethod
+    def currency_name(code):
+        return CURRENCY_NAMES.get(code, code)
 
     def _customer(self, rec, old):
         self._display_name(rec, old)
@@ -554,7 +609,8 @@ class Company(PaymentRules):
             if _truthy(rec.get("Job", False)):
                 raise required("ParentRef")
             rec.pop("ParentRef", None)
-            rec.update(Job=False, Level=0, FullyQualifiedName=name, BillWithParent=False)
+            rec.pop("Level", None)   # a top-level customer is answered without Level (recorded in 2026)
+            rec.update(Job=False, FullyQualifiedName=name, BillWithParent=False)
         self._unique_name(rec, rec["FullyQualifiedName"])
 
     def _is_descendant(self, rec, ancestor_id):
@@ -576,9 +632,13 @@ class Company(PaymentRules):
             self._refresh_children(child)
 
     def _vendor(self, rec, old):
-        self._display_name(rec, old)
+        self._display_name(rec, old)   # PrintOnCheckName defaults to the display name
         self._unique_name(rec, rec["DisplayName"])
         self._currency(rec, old)
+        self._named_ref(rec, "TermRef", "Term")
+        if _ref_id(rec.get("APAccountRef")) is not None:
+            self._ap_account(rec, rec["CurrencyRef"]["value"])
+        rec["Vendor1099"] = _truthy(rec.get("Vendor1099", False))
         rec["Balance"] = old.get("Balance", 0) if old else 0
 
     def _employee(self, rec, old):
@@ -617,8 +677,7 @@ class Company(PaymentRules):
                                "name. Id=%s" % other["Id"], "Name", message="Duplicate Name Exists Error")
         rec["Active"] = _truthy(rec.get("Active", True))
         rec["CurrentBalance"] = (old or {}).get("CurrentBalance", 0)
-        rec["CurrencyRef"] = (old or {}).get("CurrencyRef") or {
-            "value": self.home_currency, "name": CURRENCY_NAMES.get(self.home_currency, self.home_currency)}
+        self._currency(rec, old)   # the home currency unless sent; read-only once set
 
     def _item(self, rec, old):
         name = rec.get("Name")
@@ -664,15 +723,17 @@ class Company(PaymentRules):
         rec["Taxable"] = _truthy(rec.get("Taxable", False))
 
     # ----- transactions ------------------------------------------------------------------------------
-    def _txn_header(self, entity, rec, old):
-        cust = self.check_ref(rec.get("CustomerRef"), "Customer", "CustomerRef")
-        rec["CustomerRef"] = {"value": cust["Id"], "name": cust["DisplayName"]}
+    def _txn_header(self, entity, rec, old, party="Customer"):
+        """The customer (or vendor) of a transaction, its currency and exchange rate, and its TxnDate."""
+        field = party + "Ref"
+        cust = self.check_ref(rec.get(field), party, field)
+        rec[field] = {"value": cust["Id"], "name": cust["DisplayName"]}
         code = self._currency(rec, None)
         rate = num(rec.get("ExchangeRate"), "ExchangeRate")
         rec["ExchangeRate"] = out(rate) if rate and code != self.home_currency else 1
         if code != _ref_id(cust.get("CurrencyRef")):
-            raise business("Business Validation Error: The transaction currency %s must match the customer "
-                           "currency %s." % (code, _ref_id(cust.get("CurrencyRef"))), "CurrencyRef")
+            raise business("Business Validation Error: The transaction currency %s must match the %s "
+                           "currency %s." % (code, party.lower(), _ref_id(cust.get("CurrencyRef"))), "CurrencyRef")
         rec["TxnDate"] = rec.get("TxnDate") or (old or {}).get("TxnDate") or self.clock.today().isoformat()
         try:
             datetime.date.fromisoformat(rec["TxnDate"])
@@ -721,9 +782,12 @@ class Company(PaymentRules):
             for flag in INVOICE_FLAGS:
                 rec[flag] = _truthy(rec.get(flag, False))
         if old is None:
-            for field in ("BillAddr", "ShipAddr"):   # a new sales form takes the customer's addresses
-                if field not in rec and isinstance(cust.get(field), dict):
-                    rec[field] = {k: v for k, v in cust[field].items() if k != "Id"}
+            # a new sales form takes the customer's addresses; a customer without a shipping address ships
+            # to its billing address (QuickBooks' "Same as billing address")
+            for field, source in (("BillAddr", ("BillAddr",)), ("ShipAddr", ("ShipAddr", "BillAddr"))):
+                found = next((cust[f] for f in source if isinstance(cust.get(f), dict)), None)
+                if field not in rec and found is not None:
+                    rec[field] = {k: v for k, v in found.items() if k != "Id"}
         rec.setdefault("EmailStatus", "NotSet")
         rec.setdefault("PrintStatus", "NeedToPrint" if entity == "Invoice" else "NotSet")
         _check_len(rec, "PrivateNote", 4000)
@@ -826,18 +890,28 @@ class Company(PaymentRules):
         for key, value in (("Qty", qty), ("UnitPrice", price)):
             if value is not None:
                 detail[key] = out(value)
-        if self.us:
-            code = code or "NON"
-            if code not in ("TAX", "NON"):
-                raise not_found_ref("TaxCode", code, "Line.SalesItemLineDetail.TaxCodeRef")
-        elif code is None:
-            raise business(CA_TAX_DETAIL, "Line.SalesItemLineDetail.TaxCodeRef")
-        else:
-            self.check_ref(code, "TaxCode", "Line.SalesItemLineDetail.TaxCodeRef")
-        detail["TaxCodeRef"] = {"value": code}
+        self._line_tax_code(detail, "Line.SalesItemLineDetail.TaxCodeRef")
         line["SalesItemLineDetail"] = detail
         line["Amount"] = out(amount)
         return amount
+
+    def _line_tax_code(self, detail, element, purchase=False):
+        """A line's tax code: TAX or NON in the US (NON when none is sent), a real tax code elsewhere (6000
+        without one; on a purchase, a code with purchase rates)."""
+        code = _ref_id(detail.get("TaxCodeRef"))
+        if self.us:
+            code = code or "NON"
+            if code not in ("TAX", "NON"):
+                raise not_found_ref("TaxCode", code, element)
+        elif code is None:
+            raise business(CA_TAX_DETAIL, element)
+        else:
+            found = self.check_ref(code, "TaxCode", element)
+            if purchase and not tax.code_rates(self, code, purchase=True):
+                raise business("Business Validation Error: The tax code %s has no purchase rate: it cannot be used "
+                               "on a purchase." % found["Name"], element)
+        detail["TaxCodeRef"] = {"value": code}
+        return code
 
     def _totals(self, rec, cust):
         nets, discount = self._sales_lines(rec)
@@ -852,6 +926,8 @@ class Company(PaymentRules):
                 self._close_estimates(rec)
         elif entity == "Payment":
             self._after_payment_write(rec, old)
+        elif entity in PURCHASE_FORMS or entity == "BillPayment":
+            self._after_payable_write(entity, rec, old)
 
     def _adjust_customer(self, cust_id, delta):
         cust = self.data["Customer"].get(cust_id)

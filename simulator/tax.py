@@ -1,19 +1,23 @@
-"""Sales tax of a sales form (Invoice, Estimate, CreditMemo), computed as QuickBooks Online does.
+"""Tax of a sales form (Invoice, Estimate, CreditMemo) and of a purchase form (Bill, VendorCredit),
+computed as QuickBooks Online does.
 
 US companies: lines carry the pseudo-codes TAX / NON; the rates are those of the transaction's
 `TxnTaxDetail.TxnTaxCodeRef` (a tax code, often a group of several rates) applied to the taxable
 lines, before discounts unless `ApplyTaxAfterDiscount` is true (QBO's default is false).
 `TxnTaxDetail.TotalTax` sent by the caller overrides the computed total (QBO keeps the difference
 as the last tax line's `OverrideDeltaAmount`); it needs a tax code and a taxable line, else 6000.
+US purchases carry no tax of their own (a tax paid to a vendor is part of the expense line): a bill
+with a `TxnTaxDetail.TotalTax` other than 0 is refused (6000) and answered without `TxnTaxDetail`.
 
-Other companies: every item line names a real tax code (one or several rates: GST/PST BC is a
-group of two); tax is summed per rate over the lines and rounded per transaction.
-`GlobalTaxCalculation` TaxExcluded (default) | TaxInclusive | NotApplicable. A line's `Amount` is
-always tax-exclusive, as in QBO's API; under TaxInclusive a line may be given by its
-`SalesItemLineDetail.TaxInclusiveAmt` alone (the net is derived from it, rounded to the cent), and
-every line is answered with its `TaxInclusiveAmt`. A `TxnTaxDetail.TaxLine` with a `TaxRateRef`
-and an `Amount` overrides that rate's tax (`OverrideDeltaAmount` keeps the difference); a rate no
-line of the transaction uses is refused (6000).
+Other companies: every line names a real tax code (one or several rates: GST/PST BC is a group of
+two); a sales form uses the code's `SalesTaxRateList`, a purchase form its `PurchaseTaxRateList`
+(the input tax credits, their own TaxRate records). Tax is summed per rate over the lines and rounded
+per transaction. `GlobalTaxCalculation` TaxExcluded (default) | TaxInclusive | NotApplicable. A line's
+`Amount` is always tax-exclusive, as in QBO's API; under TaxInclusive a line may be given by its
+detail's `TaxInclusiveAmt` alone (the net is derived from it, rounded to the cent), and every line is
+answered with its `TaxInclusiveAmt`. A `TxnTaxDetail.TaxLine` with a `TaxRateRef` and an `Amount`
+overrides that rate's tax (`OverrideDeltaAmount` keeps the difference): that is how a client books
+the tax it computed itself, to the cent; a rate no line of the transaction uses is refused (6000).
 
 `TotalAmt` = lines after discounts + tax, in both models.
 """
@@ -30,29 +34,34 @@ def _ref_id(ref):
     return None if value in (None, "") else str(value)
 
 
-def code_rates(company, code_id):
-    """The TaxRate records of a tax code's sales rate list."""
+def code_rates(company, code_id, purchase=False):
+    """The TaxRate records of a tax code's sales (or purchase) rate list."""
     code = company.data["TaxCode"].get(code_id) or {}
     rates = []
-    for det in (code.get("SalesTaxRateList") or {}).get("TaxRateDetail", []):
+    for det in (code.get("PurchaseTaxRateList" if purchase else "SalesTaxRateList") or {}).get("TaxRateDetail", []):
         rate = company.data["TaxRate"].get(_ref_id(det.get("TaxRateRef")))
         if rate:
             rates.append(rate)
     return rates
 
 
-def code_percent(company, code_id):
-    return sum((num(r["RateValue"]) for r in code_rates(company, code_id)), ZERO)
+def code_percent(company, code_id, purchase=False):
+    return sum((num(r["RateValue"]) for r in code_rates(company, code_id, purchase)), ZERO)
 
 
-def inclusive_net(company, rec, detail, code_id):
+def inclusive_net(company, rec, detail, code_id, purchase=False):
     """Net amount of a non-US line given only by its TaxInclusiveAmt under TaxInclusive, or None."""
     if company.us or rec.get("GlobalTaxCalculation") != "TaxInclusive" or code_id is None:
         return None
     gross = num(detail.get("TaxInclusiveAmt"), "TaxInclusiveAmt")
     if gross is None:
         return None
-    return money(gross / (1 + code_percent(company, code_id) / 100))
+    return money(gross / (1 + code_percent(company, code_id, purchase) / 100))
+
+
+def _detail(line):
+    """The detail element of a line (SalesItemLineDetail, ItemBasedExpenseLineDetail, ...)."""
+    return line[line["DetailType"]]
 
 
 def _overrides(detail):
@@ -69,15 +78,15 @@ def _overrides(detail):
 
 
 def compute(company, rec, nets):
-    """Fill TxnTaxDetail, TotalAmt, HomeTotalAmt and the lines' TaxInclusiveAmt of `rec`;
+    """Fill TxnTaxDetail, TotalAmt, HomeTotalAmt and the lines' TaxInclusiveAmt of a sales form `rec`;
     `nets` is [(line, net amount after discounts)] for its item lines."""
     detail = dict(rec.get("TxnTaxDetail") or {})
-    by_rate = {}  # rate id -> [base, tax] unrounded
-    per_line = []  # (line, net, total percent)
     explicit_total = None
     after_discount = True
+    per_line, wanted = [], {}
     if company.us:
         rec.pop("GlobalTaxCalculation", None)
+        by_rate = {}  # rate id -> [base, tax] unrounded
         code_id = _ref_id(detail.get("TxnTaxCodeRef"))
         rates = []
         if code_id is not None:
@@ -97,28 +106,57 @@ def compute(company, rec, nets):
             if explicit_total and not (rates and taxable):
                 raise business("Business Validation Error: TxnTaxDetail.TotalTax needs a TxnTaxCodeRef with "
                                "rates and at least one taxable (TAX) line.", "TxnTaxDetail.TotalTax")
-        wanted = {}
     else:
-        mode = rec.get("GlobalTaxCalculation") or "TaxExcluded"
-        if mode not in MODES:
-            raise business("Business Validation Error: Invalid GlobalTaxCalculation %s." % mode,
-                           "GlobalTaxCalculation")
-        rec["GlobalTaxCalculation"] = mode
-        for line, net in nets:
-            code_id = line["SalesItemLineDetail"]["TaxCodeRef"]["value"]
-            rates = code_rates(company, code_id)
-            per_line.append((line, net, sum((num(r["RateValue"]) for r in rates), ZERO)))
-            for rate in rates:
-                entry = by_rate.setdefault(rate["Id"], [ZERO, ZERO])
-                entry[0] += net
-                entry[1] += net * num(rate["RateValue"]) / 100
-        wanted = _overrides(detail)
-        for rate_id in wanted:
-            if rate_id not in company.data["TaxRate"]:
-                raise not_found_ref("TaxRate", rate_id, "TxnTaxDetail.TaxLine.TaxLineDetail.TaxRateRef")
-            if rate_id not in by_rate:
-                raise business("Business Validation Error: The tax rate %s is not applied by any line of "
-                               "this transaction." % rate_id, "TxnTaxDetail.TaxLine")
+        by_rate, per_line, wanted = _by_rate(company, rec, detail, nets, purchase=False)
+    total = _book(company, rec, detail, nets, by_rate, per_line, wanted, explicit_total)
+    rec["HomeTotalAmt"] = out(money(total * num(rec["ExchangeRate"])))
+    rec["ApplyTaxAfterDiscount"] = after_discount if company.us else True   # elsewhere always after discount
+
+
+def compute_purchase(company, rec, nets):
+    """Fill TxnTaxDetail, TotalAmt and the lines' TaxInclusiveAmt of a purchase form (Bill, VendorCredit):
+    input tax from each line's code's PurchaseTaxRateList outside the US, none in the US."""
+    detail = dict(rec.get("TxnTaxDetail") or {})
+    if company.us:
+        rec.pop("GlobalTaxCalculation", None)
+        if num(detail.get("TotalTax"), "TxnTaxDetail.TotalTax") or detail.get("TaxLine"):
+            raise business("Business Validation Error: A US purchase carries no tax of its own: put the tax paid "
+                           "in the expense lines.", "TxnTaxDetail")
+        rec.pop("TxnTaxDetail", None)
+        rec["TotalAmt"] = out(money(sum((net for _line, net in nets), ZERO)))
+        return
+    by_rate, per_line, wanted = _by_rate(company, rec, detail, nets, purchase=True)
+    _book(company, rec, detail, nets, by_rate, per_line, wanted, None)
+
+
+def _by_rate(company, rec, detail, nets, purchase):
+    """Outside the US: ({rate id: [base, tax unrounded]}, [(line, net, total percent)], {rate id: override})."""
+    mode = rec.get("GlobalTaxCalculation") or "TaxExcluded"
+    if mode not in MODES:
+        raise business("Business Validation Error: Invalid GlobalTaxCalculation %s." % mode, "GlobalTaxCalculation")
+    rec["GlobalTaxCalculation"] = mode
+    by_rate, per_line = {}, []
+    for line, net in nets:
+        code_id = _detail(line)["TaxCodeRef"]["value"]
+        rates = code_rates(company, code_id, purchase)
+        per_line.append((line, net, sum((num(r["RateValue"]) for r in rates), ZERO)))
+        for rate in rates:
+            entry = by_rate.setdefault(rate["Id"], [ZERO, ZERO])
+            entry[0] += net
+            entry[1] += net * num(rate["RateValue"]) / 100
+    wanted = _overrides(detail)
+    for rate_id in wanted:
+        if rate_id not in company.data["TaxRate"]:
+            raise not_found_ref("TaxRate", rate_id, "TxnTaxDetail.TaxLine.TaxLineDetail.TaxRateRef")
+        if rate_id not in by_rate:
+            raise business("Business Validation Error: The tax rate %s is not applied by any line of "
+                           "this transaction." % rate_id, "TxnTaxDetail.TaxLine")
+    return by_rate, per_line, wanted
+
+
+def _book(company, rec, detail, nets, by_rate, per_line, wanted, explicit_total):
+    """Round the tax per rate (the cent of rounding to the last charging rate), apply the overrides, and set
+    TxnTaxDetail, the lines' TaxInclusiveAmt under TaxInclusive and TotalAmt; returns the total."""
     computed_total = money(sum((v[1] for v in by_rate.values()), ZERO))
     tax_lines, booked = [], ZERO
     ordered = sorted(by_rate.items())
@@ -145,16 +183,15 @@ def compute(company, rec, nets):
     net_total = sum((net for line, net in nets), ZERO)
     if rec.get("GlobalTaxCalculation") == "TaxInclusive":
         for line, net, pct in per_line:
-            detail_line = line["SalesItemLineDetail"]
-            if num(detail_line.get("TaxInclusiveAmt"), "TaxInclusiveAmt") is None:
+            detail_line = _detail(line)
+            if not num(detail_line.get("TaxInclusiveAmt"), "TaxInclusiveAmt"):
                 detail_line["TaxInclusiveAmt"] = out(money(num(line["Amount"]) * (1 + pct / 100)))
     detail["TotalTax"] = out(total_tax)
     detail["TaxLine"] = tax_lines
     rec["TxnTaxDetail"] = detail
     total = money(net_total + total_tax)
     rec["TotalAmt"] = out(total)
-    rec["HomeTotalAmt"] = out(money(total * num(rec["ExchangeRate"])))
-    rec["ApplyTaxAfterDiscount"] = after_discount if company.us else True   # elsewhere always after discount
+    return total
 
 
 def carry_over(old_detail):

@@ -20,7 +20,8 @@ button.cancel{background:#888}pre{background:#fff;padding:10px;overflow:auto}
 </style>"""
 
 ENTITY_PAGES = {"invoice": "Invoice", "estimate": "Estimate", "creditmemo": "CreditMemo",
-                "payment": "Payment", "customerdetail": "Customer", "item": "Item"}
+                "payment": "Payment", "customerdetail": "Customer", "item": "Item", "bill": "Bill",
+                "vendorcredit": "VendorCredit", "billpayment": "BillPayment", "vendordetail": "Vendor"}
 
 
 def esc(value):
@@ -100,6 +101,37 @@ def company_section(realm, name, company):
     payments = [("", [record_link(realm, "Payment", p), esc(_ref(p, "CustomerRef")), esc(p.get("TxnDate")),
                       esc(p.get("TotalAmt")), esc(p.get("UnappliedAmt"))]) for p in data["Payment"].values()]
     parts.append("<h3>Payments</h3>" + _table(["Id", "Customer", "Date", "Amount", "Unapplied"], payments))
+    parts.append(payables_section(realm, company))
+    return "".join(parts)
+
+
+def payables_section(realm, company):
+    """Vendors, bills, vendor credits and bill payments of a company."""
+    data, parts = company.data, []
+    vendors = [_row(v, [record_link(realm, "Vendor", v), esc(v.get("DisplayName")), esc(v.get("CompanyName")),
+                        esc(_ref(v, "CurrencyRef")), esc(v.get("Active")), esc(v.get("Balance")),
+                        esc(v.get("SyncToken"))]) for v in data["Vendor"].values()]
+    parts.append("<h3>Vendors</h3>" + _table(["Id", "Name", "Company", "Currency", "Active", "Balance", "SyncToken"],
+                                             vendors))
+    for entity, title in (("Bill", "Bills"), ("VendorCredit", "Vendor credits")):
+        rows = [("", [record_link(realm, entity, t), esc(t.get("DocNumber")), esc(_ref(t, "VendorRef")),
+                      esc(t.get("TxnDate")), esc(t.get("DueDate", "")), esc(_ref(t, "CurrencyRef")),
+                      esc((t.get("TxnTaxDetail") or {}).get("TotalTax", "")), esc(t.get("TotalAmt")),
+                      esc(t.get("Balance")), esc(t.get("PrivateNote", ""))]) for t in data[entity].values()]
+        parts.append("<h3>%s</h3>" % title + _table(
+            ["Id", "No.", "Vendor", "Date", "Due", "Currency", "Tax", "Total", "Balance", "Note"], rows))
+    rows = []
+    for pay in data["BillPayment"].values():
+        block = pay.get("CheckPayment") or pay.get("CreditCardPayment") or {}
+        account = block.get("BankAccountRef") or block.get("CCAccountRef") or {}
+        applied = ", ".join("%s %s: %s" % (link["TxnType"], link["TxnId"], line["Amount"])
+                            for line in pay.get("Line", []) for link in line.get("LinkedTxn", []))
+        rows.append(("", [record_link(realm, "BillPayment", pay), esc(pay.get("DocNumber", "")),
+                          esc(_ref(pay, "VendorRef")), esc(pay.get("TxnDate")), esc(pay.get("PayType")),
+                          esc(account.get("name") or account.get("value")), esc(pay.get("TotalAmt")), esc(applied),
+                          esc(pay.get("PrivateNote", ""))]))
+    parts.append("<h3>Bill payments</h3>" + _table(
+        ["Id", "No.", "Vendor", "Date", "Type", "Account", "Amount", "Applied to", "Note"], rows))
     return "".join(parts)
 
 
@@ -134,13 +166,14 @@ def record_page(sim, entity, rid, realm=None):
         parts.append("<h2>%s</h2><p>Company: %s (realm %s)</p>" % (esc(title), esc(name), esc(realm_id)))
         lines = rec.get("Line")
         if lines:
-            rows = [("", [esc(l.get("LineNum", "")), esc(l.get("DetailType")),
-                          esc(_ref(l.get(l.get("DetailType")) or {}, "ItemRef")), esc(l.get("Description", "")),
+            rows = [("", [esc(l.get("LineNum", "")), esc(l.get("DetailType") or "LinkedTxn"), esc(_line_target(l)),
+                          esc(l.get("Description", "")),
                           esc((l.get(l.get("DetailType")) or {}).get("Qty", "")),
                           esc((l.get(l.get("DetailType")) or {}).get("UnitPrice", "")),
                           esc(_ref(l.get(l.get("DetailType")) or {}, "TaxCodeRef")), esc(l.get("Amount", ""))])
                     for l in lines]
-            parts.append(_table(["#", "Type", "Item", "Description", "Qty", "Rate", "Tax code", "Amount"], rows))
+            parts.append(_table(["#", "Type", "Item / account / applied to", "Description", "Qty", "Rate",
+                                 "Tax code", "Amount"], rows))
         parts.append(action_forms(sim, realm_id, entity, rec))
         files = attachments.attached_to(sim.companies[realm_id], entity, rec["Id"])
         if files:
@@ -154,6 +187,14 @@ def record_page(sim, entity, rid, realm=None):
     return page("%s %s - QuickBooks Simulator" % (entity, rid), "".join(parts))
 
 
+def _line_target(line):
+    """What a line is about: its item, its account, or the transactions it applies to."""
+    detail = line.get(line.get("DetailType")) or {}
+    if _ref(detail, "ItemRef") or _ref(detail, "AccountRef"):
+        return _ref(detail, "ItemRef") or _ref(detail, "AccountRef")
+    return ", ".join("%s %s" % (link.get("TxnType"), link.get("TxnId")) for link in line.get("LinkedTxn") or [])
+
+
 def redirect_url(base, params):
     return base + ("&" if "?" in base else "?") + urlencode(params)
 
@@ -161,7 +202,9 @@ def redirect_url(base, params):
 # ----- acting as a QuickBooks user ---------------------------------------------------------------------------
 # Forms on the record pages post to /company/{realm}/{entity}/{id}/{action}. Every action goes through the
 # store's normal write path (so the SyncToken, balances, webhooks and CDC follow as for an API call).
-ACTIONS = {"customer": ("edit", "merge"), "invoice": ("pay", "void", "delete")}
+ACTIONS = {"customer": ("edit", "merge"), "invoice": ("pay", "void", "delete"), "bill": ("pay", "void", "delete"),
+           "billpayment": ("void", "delete")}
+ACTION_ENTITIES = {"customer": "Customer", "invoice": "Invoice", "bill": "Bill", "billpayment": "BillPayment"}
 
 
 def action_forms(sim, realm, entity, rec):
@@ -184,12 +227,15 @@ def action_forms(sim, realm, entity, rec):
                 "transactions move to the other)</p><button type='submit'>Merge</button></form></div>"
                 % (base, esc(rec.get("DisplayName")), esc(rec.get("CompanyName", "")), esc(email), esc(phone),
                    base, options))
-    if entity == "Invoice":
+    if entity in ("Invoice", "Bill", "BillPayment"):
         balance = rec.get("Balance", 0)
-        pay = ("<h3>Receive payment</h3><form method='post' action='%spay' class='sim-pay'>"
+        title, button = ("Pay bill (a check from the first bank account)", "Pay") if entity == "Bill" else (
+            "Receive payment", "Record payment")
+        pay = ("<h3>%s</h3><form method='post' action='%spay' class='sim-pay'>"
                "<p>Amount <input name='amount' value='%s'> <input type='hidden' name='SyncToken' value='%s'></p>"
-               "<button type='submit' class='sim-pay-submit'>Record payment</button></form>"
-               % (base, esc(balance), esc(rec.get("SyncToken")))) if float(balance or 0) > 0 else ""
+               "<button type='submit' class='sim-pay-submit'>%s</button></form>"
+               % (title, base, esc(balance), esc(rec.get("SyncToken")), button)) \
+            if entity != "BillPayment" and float(balance or 0) > 0 else ""
         return ("<div class='box'>%s<h3>Void or delete</h3>"
                 "<form method='post' action='%svoid' style='display:inline'><button type='submit'>Void</button></form> "
                 "<form method='post' action='%sdelete' style='display:inline'><button class='cancel' type='submit'>"
@@ -207,7 +253,7 @@ def page_action(sim, path, body):
     if company is None:
         return 404, "Unknown company %s" % realm
     form = {k: v[-1].strip() for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-    entity = "Customer" if kind == "customer" else "Invoice"
+    entity = ACTION_ENTITIES[kind]
     rec = company.data[entity].get(rid)
     if rec is None:
         return 404, "%s %s was not found" % (entity, rid)
@@ -218,10 +264,12 @@ def page_action(sim, path, body):
             elif action == "merge":
                 merge_customers(sim, company, form.get("into", ""), rid)
                 rid = form.get("into")
+            elif action == "pay" and entity == "Bill":
+                pay_bill(company, rid, form.get("amount"))
             elif action == "pay":
                 record_payment(company, rid, form.get("amount"))
             else:
-                company.write("Invoice", {"Id": rid, "SyncToken": rec["SyncToken"]}, action)
+                company.write(entity, {"Id": rid, "SyncToken": rec["SyncToken"]}, action, user=True)
     except QBOError as err:
         return 400, "%s %s: %s" % (err.code, err.message, err.detail)
     if action == "delete":
@@ -254,6 +302,21 @@ def record_payment(company, invoice_id, amount=None):
         if inv.get("ExchangeRate"):
             body["ExchangeRate"] = inv["ExchangeRate"]
     return company.write("Payment", body, "create")[1]
+
+
+def pay_bill(company, bill_id, amount=None, account_id=None):
+    """A BillPayment by check of `amount` (the open balance by default) applied to the bill, from the company's
+    first bank account (or `account_id`), created through the store's write path as an API client would."""
+    bill = company.data["Bill"][bill_id]
+    amount = amount if amount not in (None, "") else bill.get("Balance", bill.get("TotalAmt"))
+    if account_id is None:
+        banks = [a for a in company.data["Account"].values() if a.get("AccountType") == "Bank" and a.get("Active")]
+        account_id = min(banks, key=lambda a: int(a["Id"]))["Id"] if banks else ""
+    body = {"VendorRef": {"value": bill["VendorRef"]["value"]}, "PayType": "Check", "TotalAmt": float(amount),
+            "CheckPayment": {"BankAccountRef": {"value": account_id}},
+            "CurrencyRef": {"value": bill["CurrencyRef"]["value"]}, "ExchangeRate": bill.get("ExchangeRate", 1),
+            "Line": [{"Amount": float(amount), "LinkedTxn": [{"TxnId": bill_id, "TxnType": "Bill"}]}]}
+    return company.write("BillPayment", body, "create")[1]
 
 
 def merge_customers(sim, company, keep_id, drop_id):

@@ -2,8 +2,11 @@
 event; events are batched for a short window and delivered by HTTP POST to the registered URL,
 in the CloudEvents format (mandatory from 2026-07-31) or the older ``eventNotifications`` one,
 signed with ``intuit-signature`` (base64 HMAC-SHA256 of the raw body, keyed with the app's
-verifier token). A delivery that fails (no answer, or an answer other than 2xx) is sent again
-later with exponential backoff, the same body and the same event ids.
+verifier token). The receiver has 3 seconds to answer 2xx (Intuit's best practices, February 2026:
+acknowledge, then work); a delivery that fails (no answer in time, or an answer other than 2xx) is sent
+again with the same body and the same event ids on Intuit's schedule: 10 s, 20 s, 30 s, 5 min, 20 min,
+2 h and 4 h after the previous attempt, then every 6 hours (on the simulator clock, so ``advance()``
+brings retries due); the simulator gives up 3 days after the first attempt (a choice: Intuit gives no end).
 
 Deliveries run on a background thread (``auto``) or on demand with :meth:`Webhooks.flush`, which
 the tests use so that a delivery happens at a known moment."""
@@ -27,8 +30,15 @@ VERBS = {"Create": "created", "Update": "updated", "Delete": "deleted", "Void": 
 # the store's write kinds -> webhook operations
 OPERATIONS = {"create": "Create", "update": "Update", "delete": "Delete", "void": "Void"}
 MAX_EVENTS = 100          # events in one delivery (Intuit batches; it gives no number: a choice)
-RETRY_BASE = 2.0          # real seconds before the first retry, doubled each time
-MAX_ATTEMPTS = 6
+ACK_SECONDS = 3.0         # a delivery not acknowledged (2xx) within 3 s failed
+RETRY_DELAYS = (10, 20, 30, 300, 1200, 7200, 14400)   # simulated seconds before retries 1..7
+RETRY_EVERY = 6 * 3600    # then every 6 hours
+GIVE_UP_AFTER = 3 * 86400  # simulated seconds after the first attempt (the simulator's choice)
+
+
+def retry_delay(attempts):
+    """Simulated seconds between a failed attempt (the `attempts`-th) and the next one."""
+    return RETRY_DELAYS[attempts - 1] if attempts <= len(RETRY_DELAYS) else RETRY_EVERY
 
 
 def sign(verifier, body):
@@ -140,8 +150,7 @@ class Webhooks:
             if not self.url:
                 return []
             events, self.outbox = self.outbox, []
-            now = time.monotonic()
-            due = [r for r in self.retries if force or r["next_at"] <= now]
+            due = [r for r in self.retries if force or r["next_at"] <= self.clock.now()]
             self.retries = [r for r in self.retries if r not in due]
             url, verifier = self.url, self.verifier
             batches = [json.dumps(self.payload(events[i:i + MAX_EVENTS])).encode("utf-8")
@@ -160,28 +169,32 @@ class Webhooks:
                 status = send(url, job["body"], headers)
             else:
                 request = urllib.request.Request(url, data=job["body"], method="POST", headers=headers)
-                with urllib.request.urlopen(request, timeout=10) as answer:
+                with urllib.request.urlopen(request, timeout=ACK_SECONDS) as answer:
                     status = answer.status
         except urllib.error.HTTPError as exc:
             status = exc.code
         except (urllib.error.URLError, OSError) as exc:
             _log.info("webhook delivery to %s failed: %s", url, exc)
+        elapsed = time.monotonic() - started
         job["attempt"] += 1
-        ok = status is not None and 200 <= status < 300
+        job.setdefault("first_at", self.clock.now())
+        late = elapsed > ACK_SECONDS
+        ok = status is not None and 200 <= status < 300 and not late
         with self.lock:
             self.log.append({"time": self.clock.iso_seconds(), "url": url, "events": job["events"],
-                             "attempt": job["attempt"], "status": status,
-                             "ms": int((time.monotonic() - started) * 1000)})
+                             "attempt": job["attempt"], "status": status, "late": late,
+                             "ms": int(elapsed * 1000)})
             del self.log[:-500]
+            next_at = self.clock.now() + retry_delay(job["attempt"])
             if ok:
                 self.sent += job["events"]
-            elif job["attempt"] < MAX_ATTEMPTS:
-                job["next_at"] = time.monotonic() + RETRY_BASE * 2 ** (job["attempt"] - 1)
+            elif next_at - job["first_at"] <= GIVE_UP_AFTER:
+                job["next_at"] = next_at
                 self.retries.append(job)
             else:
                 _log.warning("webhook delivery of %d event(s) given up after %d attempts", job["events"],
                              job["attempt"])
-        return status
+        return None if late else status
 
     # ----- background delivery -------------------------------------------------------------------------------
     def _ensure_thread(self):
@@ -201,9 +214,8 @@ class Webhooks:
             with self.lock:
                 if not self.auto or not self.url:
                     continue
-                now = time.monotonic()
-                ready = bool(self.outbox) and now - self.outbox[0]["first"] >= self.window
-                ready = ready or any(r["next_at"] <= now for r in self.retries)
+                ready = bool(self.outbox) and time.monotonic() - self.outbox[0]["first"] >= self.window
+                ready = ready or any(r["next_at"] <= self.clock.now() for r in self.retries)
             if ready:
                 try:
                     self.flush(force=False)

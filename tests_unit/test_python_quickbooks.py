@@ -16,12 +16,19 @@ from quickbooks.batch import batch_create  # noqa: E402
 from quickbooks.exceptions import (AuthorizationException, ObjectNotFoundException,  # noqa: E402
                                    QuickbooksException, SevereException, UnsupportedException,
                                    ValidationException)
-from quickbooks.objects.base import Ref  # noqa: E402
+from quickbooks.objects.base import LinkedTxn, Ref  # noqa: E402
+from quickbooks.objects.bill import Bill  # noqa: E402
+from quickbooks.objects.billpayment import (BillPayment, BillPaymentCreditCard, BillPaymentLine,  # noqa: E402
+                                            CheckPayment)
 from quickbooks.objects.customer import Customer  # noqa: E402
-from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail  # noqa: E402
+from quickbooks.objects.detailline import (AccountBasedExpenseLine, AccountBasedExpenseLineDetail,  # noqa: E402
+                                           ItemBasedExpenseLine, ItemBasedExpenseLineDetail, SalesItemLine,
+                                           SalesItemLineDetail)
 from quickbooks.objects.estimate import Estimate  # noqa: E402
 from quickbooks.objects.invoice import Invoice  # noqa: E402
 from quickbooks.objects.item import Item  # noqa: E402
+from quickbooks.objects.vendor import Vendor  # noqa: E402
+from quickbooks.objects.vendorcredit import VendorCredit  # noqa: E402
 
 from simulator import CA_REALM, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, US_REALM  # noqa: E402
 
@@ -65,14 +72,21 @@ def ref(value):
     return result
 
 
-def sales_line(item_id, amount, tax=None):
-    line = SalesItemLine()
-    line.Amount = amount
-    line.SalesItemLineDetail = SalesItemLineDetail()
-    line.SalesItemLineDetail.ItemRef = ref(item_id)
+def detail_line(line_cls, detail_cls, ref_field, ref_value, amount=None, tax=None):
+    """A python-quickbooks line whose detail (named after its DetailType) refers to an item or an account."""
+    line = line_cls()
+    detail = detail_cls()
+    setattr(detail, ref_field, ref(ref_value))
     if tax:
-        line.SalesItemLineDetail.TaxCodeRef = ref(tax)
+        detail.TaxCodeRef = ref(tax)
+    setattr(line, line.DetailType, detail)
+    if amount is not None:
+        line.Amount = amount
     return line
+
+
+def sales_line(item_id, amount, tax=None):
+    return detail_line(SalesItemLine, SalesItemLineDetail, "ItemRef", item_id, amount, tax)
 
 
 def new_invoice(cls, customer_id, amount, tax=None):
@@ -229,3 +243,132 @@ def test_401_429_and_10000(sim, qb, monkeypatch):
     with pytest.raises(AuthorizationException) as err:
         Customer.get(1, qb=qb)
     assert err.value.error_code == 401 and '"3200"' in err.value.detail
+
+
+# ----- payables: Vendor, Bill, VendorCredit, BillPayment as python-quickbooks builds them ----------------------------
+def expense_line(amount, account="12", tax=None):
+    return detail_line(AccountBasedExpenseLine, AccountBasedExpenseLineDetail, "AccountRef", account, amount, tax)
+
+
+def item_expense_line(item, qty, price):
+    line = detail_line(ItemBasedExpenseLine, ItemBasedExpenseLineDetail, "ItemRef", item)
+    line.ItemBasedExpenseLineDetail.Qty, line.ItemBasedExpenseLineDetail.UnitPrice = qty, price
+    return line
+
+
+def new_bill(vendor, *lines, cls=Bill):
+    doc = cls()
+    doc.VendorRef = ref(vendor)
+    doc.Line.extend(lines)
+    return doc
+
+
+def bill_payment(vendor, total, *links, card=False):
+    payment = BillPayment()
+    payment.VendorRef = ref(vendor)
+    payment.TotalAmt = total
+    if card:
+        payment.PayType = "CreditCard"
+        payment.CreditCardPayment = BillPaymentCreditCard()
+        payment.CreditCardPayment.CCAccountRef = ref("11")
+    else:
+        payment.PayType = "Check"
+        payment.CheckPayment = CheckPayment()        # PrintStatus "NotSet" by default
+        payment.CheckPayment.BankAccountRef = ref("7")
+    for doc, amount in links:
+        line = BillPaymentLine()
+        line.Amount = amount
+        line.LinkedTxn.append(doc.to_linked_txn() if isinstance(doc, Bill) else linked(doc))
+        payment.Line.append(line)
+    return payment
+
+
+def linked(credit):
+    link = LinkedTxn()
+    link.TxnId, link.TxnType = credit.Id, "VendorCredit"
+    return link
+
+
+def test_vendor_create_read_update_query(qb):
+    vendor = Vendor()
+    vendor.DisplayName, vendor.CompanyName = "Paper Mill", "Paper Mill Inc"
+    saved = vendor.save(qb=qb)
+    assert saved.Id and saved.PrintOnCheckName == "Paper Mill" and saved.Vendor1099 is False
+    read = Vendor.get(saved.Id, qb=qb)
+    read.AcctNum = "PM-1"
+    assert read.save(qb=qb).SyncToken == "1"
+    assert [v.Id for v in Vendor.filter(DisplayName="Paper Mill", qb=qb)] == [saved.Id]
+    clash = Vendor()
+    clash.DisplayName = "Amy's Bird Sanctuary"     # a customer's name: unique across names
+    with pytest.raises(QuickbooksException) as err:
+        clash.save(qb=qb)
+    assert err.value.error_code == 6240
+
+
+def test_bill_vendor_credit_and_bill_payments(qb):
+    bill = new_bill("6", expense_line(100), item_expense_line("3", 2, 25)).save(qb=qb)
+    assert bill.TotalAmt == 150 and bill.Balance == 150 and bill.APAccountRef.value == "10"
+    fetched = Bill.get(bill.Id, qb=qb)              # read, changed and sent back whole
+    fetched.PrivateNote = "checked"
+    fetched = fetched.save(qb=qb)
+    assert fetched.SyncToken == "1" and fetched.TotalAmt == 150
+    credit = new_bill("6", expense_line(30), cls=VendorCredit).save(qb=qb)
+    assert credit.TotalAmt == 30 and credit.Balance == 30
+    partial = bill_payment("6", 40, (fetched, 40)).save(qb=qb)
+    assert partial.CheckPayment.BankAccountRef.value == "7" and partial.CheckPayment.PrintStatus == "NotSet"
+    rest = bill_payment("6", 80, (fetched, 110), (credit, 30), card=True).save(qb=qb)
+    assert rest.CreditCardPayment.CCAccountRef.value == "11"
+    paid = Bill.get(bill.Id, qb=qb)
+    assert paid.Balance == 0
+    assert [(t.TxnId, t.TxnType) for t in paid.LinkedTxn] == [(partial.Id, "BillPaymentCheck"),
+                                                              (rest.Id, "BillPaymentCreditCard")]
+    assert VendorCredit.get(credit.Id, qb=qb).Balance == 0
+    assert Vendor.get(6, qb=qb).Balance == 0
+    rest.void(qb=qb)
+    assert Bill.get(bill.Id, qb=qb).Balance == 110 and Vendor.get(6, qb=qb).Balance == 80
+    partial.delete(qb=qb)
+    assert Bill.get(bill.Id, qb=qb).Balance == 150
+    assert [b.Id for b in Bill.where("VendorRef = '6' AND Balance > '0'", qb=qb)] == [bill.Id]
+    fresh = Bill.get(bill.Id, qb=qb)
+    fresh.delete(qb=qb)
+    with pytest.raises(ObjectNotFoundException):
+        Bill.get(bill.Id, qb=qb)
+
+
+@pytest.mark.parametrize("code,exc,make", [
+    ("6000", QuickbooksException, lambda qb: bill_payment("6", 50, (new_bill("6", expense_line(80)).save(qb=qb),
+                                                                     80)).save(qb=qb)),
+    ("610", ObjectNotFoundException, lambda qb: new_bill(Vendor.from_json({"DisplayName": "Shut Co", "Active": False})
+                                                         .save(qb=qb).Id, expense_line(5)).save(qb=qb)),
+    ("2020", ValidationException, lambda qb: new_bill("6").save(qb=qb)),
+    ("2010", ValidationException, lambda qb: Bill.from_json({"VendorRef": {"value": "6"}, "Vendor": "x"}).save(qb=qb)),
+])
+def test_payables_faults_raise_the_mapped_exception(qb, code, exc, make):
+    with pytest.raises(exc) as err:
+        make(qb)
+    assert type(err.value) is exc and str(err.value.error_code) == code
+
+
+def test_duplicate_bill_number_and_batch_of_bills(sim, qb):
+    first = new_bill("6", expense_line(10))
+    first.DocNumber = "V-100"
+    first.save(qb=qb)
+    again = new_bill("6", expense_line(10))
+    again.DocNumber = "V-100"
+    with pytest.raises(QuickbooksException) as err:
+        again.save(qb=qb)
+    assert err.value.error_code == 6140
+    done = batch_create([new_bill("5", expense_line(n + 1)) for n in range(31)], qb=qb)
+    assert len(done.successes) == 31 and not done.faults
+
+
+def test_canadian_bill_with_input_tax(sim, monkeypatch):
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    qb = client(connect(sim, CA_REALM), sim, CA_REALM)
+    with pytest.raises(QuickbooksException) as err:
+        new_bill("6", expense_line(100)).save(qb=qb)
+    assert err.value.error_code == 6000
+    saved = new_bill("6", expense_line(100, tax="4")).save(qb=qb)   # GlobalTaxCalculation None: TaxExcluded
+    assert saved.TotalAmt == 113 and saved.TxnTaxDetail.TotalTax == 13
+    credit = new_bill("6", expense_line(10, tax="3"), cls=VendorCredit).save(qb=qb)
+    assert credit.TotalAmt == 10.5 and credit.GlobalTaxCalculation == "TaxExcluded"

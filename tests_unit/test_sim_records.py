@@ -126,7 +126,9 @@ def test_new_invoice_defaults_as_quickbooks_answers(us_api):
     cust = ok(us_api.read("Customer", "1"), "Customer")
     assert inv["BillAddr"]["Line1"] == cust["BillAddr"]["Line1"] == "12 Ocean Dr."
     assert inv["BillAddr"]["Id"] and inv["BillAddr"]["Id"] != cust["BillAddr"]["Id"]
-    assert "ShipAddr" not in inv      # the customer has none
+    # the customer has no shipping address: the invoice ships to its billing address (as recorded in 2026)
+    assert inv["ShipAddr"]["Line1"] == "12 Ocean Dr." and inv["ShipAddr"]["Country"] == "USA"
+    assert inv["ShipAddr"]["Id"] not in (inv["BillAddr"]["Id"], cust["BillAddr"]["Id"])
     assert inv["PrintStatus"] == "NeedToPrint" and inv["EmailStatus"] == "NotSet"
     assert inv["ApplyTaxAfterDiscount"] is False
     for flag in ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment"):
