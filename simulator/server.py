@@ -21,6 +21,7 @@ from .errors import QBOError, auth_body, business, system_error, throttle_error,
 from .limits import (DEFAULT_LIMITS, Counters, FaultPlan, IdempotencyCache, RateLimiter, Throttled)
 from .metering import CORE, COREPLUS, Metering
 from .oauth import DEFAULT_CLIENT_ID, OAuth, OAuthError
+from .payables import DUPLICATE_BILL_PREF
 from .seed import US_REALM, company_name, realm_ids, realm_number
 from . import attachments
 from .store import BY_LOWER, FAMILY, Company
@@ -240,6 +241,16 @@ class Simulator:
         """Refresh tokens of the realm's current grants expire for good `seconds` from now (simulated)."""
         self._company(realm_id)
         self.oauth.set_hard_expiry(realm_id, self.clock.now() + float(seconds))
+
+    def close_books(self, realm_id, date, password=False):
+        """QuickBooks' "Close the books": transactions dated on or before `date` (ISO) answer 6200 (6210 with a
+        password) to any write; None opens the books again."""
+        self._company(realm_id).close_books(date, password)
+
+    def warn_duplicate_bill_numbers(self, realm_id, on=True):
+        """QuickBooks' "Warn if duplicate bill number is used": while on (the default) a vendor's bill number
+        used twice answers 6140."""
+        self._company(realm_id).set_other_pref(DUPLICATE_BILL_PREF, "true" if on else "false")
 
     def entities(self, realm_id, entity):
         return self._company(realm_id).entities(self._entity_name(entity))
@@ -719,6 +730,10 @@ class Simulator:
             if method == "POST":
                 self.set_coreplus_allowance(data.get("coreplus_allowance"))
             return self.usage(realm or None)
+        elif action == "close_books":
+            self.close_books(realm, data.get("date"), str(data.get("password", False)).lower() in ("true", "1"))
+        elif action == "duplicate_bill_numbers":
+            self.warn_duplicate_bill_numbers(realm, str(data.get("warn", True)).lower() not in ("false", "0", ""))
         elif action == "refresh_hard_expiry":
             self.set_refresh_hard_expiry(realm, float(data["seconds"]))
         elif action == "entities":

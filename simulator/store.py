@@ -420,6 +420,16 @@ class Company(PaymentRules, PayablesRules):
                 prefs.pop("BookCloseDate", None)
             self.books_password = bool(date and password)
 
+    def set_other_pref(self, name, value):
+        """Set one of Preferences.OtherPrefs' name/value pairs."""
+        with self.lock:
+            pairs = self.prefs.setdefault("OtherPrefs", {}).setdefault("NameValue", [])
+            found = next((p for p in pairs if p.get("Name") == name), None)
+            if found is None:
+                pairs.append({"Name": name, "Value": value})
+            else:
+                found["Value"] = value
+
     def _check_period(self, entity, rec):
         closed = (self.prefs.get("AccountingInfoPrefs") or {}).get("BookCloseDate")
         if not closed or entity not in TRANSACTIONS or not rec or str(rec.get("TxnDate") or "9999") > closed:

@@ -3,6 +3,7 @@ account, input tax in Canada, balances and linked transactions, and the refusals
 import urllib.request
 
 import pytest
+import requests
 
 from simulator import CA_REALM, US_REALM, schema
 from test_sim_api import invoice, ok
@@ -145,9 +146,14 @@ def test_duplicate_bill_numbers_refused_per_vendor_while_quickbooks_warns(sim, u
     assert fault(answer) == ("6140", "DocNumber") and "TxnType=Bill" in answer.json["Fault"]["Error"][0]["Detail"]
     ok(us_api.create("Bill", bill(vendor="5", DocNumber="A-1")), "Bill")     # another vendor's number
     ok(us_api.create("VendorCredit", bill(DocNumber="A-1")), "VendorCredit")
-    prefs = sim.companies[US_REALM].prefs["OtherPrefs"]["NameValue"]
-    prefs[0]["Value"] = "false"                                             # the preference switched off
+    answer = requests.post(sim.url + "/admin/duplicate_bill_numbers", json={"realm_id": US_REALM, "warn": False},
+                           timeout=5)
+    assert answer.status_code == 200                                        # the preference switched off
+    pairs = ok(us_api.read("Preferences", "1"), "Preferences")["OtherPrefs"]["NameValue"]
+    assert {"Name": "VendorAndPurchasesPrefs.WarnDuplicateBillNumber", "Value": "false"} in pairs
     ok(us_api.create("Bill", bill(DocNumber="A-1")), "Bill")
+    sim.warn_duplicate_bill_numbers(US_REALM)
+    assert fault(us_api.create("Bill", bill(DocNumber="A-1")))[0] == "6140"
 
 
 def test_canadian_bill_input_tax_per_purchase_rates(ca_api):
@@ -329,7 +335,9 @@ def test_paid_bill_keeps_its_payments(us_api):
 def test_closed_books_refuse_transactions_dated_in_the_closed_period(sim, us_api):
     early = ok(us_api.create("Bill", bill(TxnDate="2026-01-10")), "Bill")
     sale = ok(us_api.create("Invoice", invoice(TxnDate="2026-01-12")), "Invoice")
-    sim.companies[US_REALM].close_books("2026-01-31")
+    answer = requests.post(sim.url + "/admin/close_books", json={"realm_id": US_REALM, "date": "2026-01-31"},
+                           timeout=5)
+    assert answer.status_code == 200
     assert read(us_api, "Preferences", "1")["AccountingInfoPrefs"]["BookCloseDate"] == "2026-01-31"
     answer = us_api.create("Bill", bill(TxnDate="2026-01-31"))
     assert fault(answer) == ("6200", "TxnDate")
@@ -342,9 +350,9 @@ def test_closed_books_refuse_transactions_dated_in_the_closed_period(sim, us_api
     assert fault(us_api.post("invoice", {"Id": sale["Id"], "SyncToken": "0"}, operation="void"))[0] == "6200"
     # a payment dated after the closing date may still pay a bill dated before it
     ok(pay(us_api, 100, ("Bill", early, 100), TxnDate="2026-02-10"), "BillPayment")
-    sim.companies[US_REALM].close_books("2026-01-31", password=True)
+    sim.close_books(US_REALM, "2026-01-31", password=True)
     assert fault(us_api.create("Bill", bill(TxnDate="2026-01-02")))[0] == "6210"
-    sim.companies[US_REALM].close_books(None)
+    sim.close_books(US_REALM, None)
     ok(us_api.create("Bill", bill(TxnDate="2026-01-02")), "Bill")
 
 
