@@ -20,7 +20,7 @@ voiding or updating a bill payment restores what it held.
 import copy
 import datetime
 
-from .errors import QBOError, business, check_len, not_found_ref, required
+from .errors import QBOError, business, check_len, inactive_ref, not_found_ref, required
 from .money import ZERO, money, num, out
 from . import tax
 
@@ -34,6 +34,7 @@ BILLABLE = ("Billable", "NotBillable", "HasBeenBilled")
 PRINT_STATUSES = ("NotSet", "NeedToPrint", "PrintComplete")
 NOT_ON_LINES = ("Accounts Payable", "Accounts Receivable")   # accounts a purchase line cannot post to
 LABELS = {"Bill": "bill", "VendorCredit": "vendor credit"}
+KIND_LABELS = {"Bill": "bills", "VendorCredit": "vendor credits"}
 DUPLICATE_BILL_PREF = "VendorAndPurchasesPrefs.WarnDuplicateBillNumber"
 
 
@@ -287,6 +288,62 @@ class PayablesRules:
             raise business("Business Validation Error: %s %s is on the A/P account %s, not %s."
                            % (doc_type, doc["Id"], doc["APAccountRef"].get("name"), ap_account["Name"]),
                            "APAccountRef")
+
+    @staticmethod
+    def _payment_total(rec, what):
+        """The money a Payment or BillPayment moves (TotalAmt): required, never negative."""
+        total = num(rec.get("TotalAmt"), "TotalAmt")
+        if total is None:
+            raise required("TotalAmt")
+        total = money(total)
+        if total < 0:
+            raise business("Business Validation Error: A %s amount cannot be negative." % what, "TotalAmt")
+        return total
+
+    def _applied_line(self, line, per_txn, open_balance, kinds, party, party_id, currency, what):
+        """(amount, transaction type, transaction) of a line of a Payment or a BillPayment: one Amount, never
+        negative, applied to one linked transaction of `kinds` (the document, then its credit), of the same
+        customer or vendor and currency, and not beyond what it has open (counted over the lines in `per_txn`;
+        `open_balance(kind, id)` is what the other payments left open)."""
+        if not isinstance(line, dict):
+            raise QBOError("2010", "A %s line is not an object" % what, "Line")
+        amount = num(line.get("Amount"), "Line.Amount")
+        if amount is None:
+            raise required("Line.Amount", "Line")
+        amount = money(amount)
+        if amount < 0:
+            raise business("Business Validation Error: A %s line amount cannot be negative." % what, "Line.Amount")
+        links = line.get("LinkedTxn") or []
+        if not isinstance(links, list) or not all(isinstance(link, dict) for link in links):
+            raise QBOError("2010", "Request has invalid or unsupported property: LinkedTxn must be a list of "
+                           "objects", "Line.LinkedTxn")
+        if len(links) != 1:
+            raise business("Business Validation Error: Each %s line must link exactly one transaction." % what,
+                           "Line.LinkedTxn")
+        txn_type = links[0].get("TxnType") or kinds[0]
+        txn_id = str(links[0].get("TxnId", ""))
+        if txn_type not in kinds:
+            raise business("Business Validation Error: A %s can be linked to %s only (got %s)."
+                           % (what, " and ".join(KIND_LABELS[k] for k in kinds), txn_type), "Line.LinkedTxn.TxnType")
+        txn = self.data[txn_type].get(txn_id)
+        if txn is None:
+            if txn_id in self.deleted[txn_type]:
+                raise inactive_ref("Line.LinkedTxn")
+            raise not_found_ref(txn_type, txn_id, "Line.LinkedTxn")
+        if txn[party + "Ref"]["value"] != party_id:
+            raise business("Business Validation Error: %s %s belongs to another %s." % (txn_type, txn_id, party.lower()),
+                           "Line.LinkedTxn")
+        if _ref_id(txn.get("CurrencyRef")) != currency:
+            raise business("Business Validation Error: The %s currency %s differs from the currency of %s %s."
+                           % (what, currency, txn_type, txn_id), "CurrencyRef")
+        key = (txn_type, txn_id)
+        per_txn[key] = per_txn.get(key, ZERO) + amount
+        left = open_balance(txn_type, txn_id)
+        if per_txn[key] > left:
+            raise business("Business Validation Error: The amount applied to %s %s (%s) is more than its %s (%s)."
+                           % (txn_type, txn_id, out(per_txn[key]), "open balance" if txn_type == kinds[0]
+                              else "remaining credit", out(left)), "Line.Amount")
+        return amount, txn_type, txn
 
     # ----- balances -------------------------------------------------------------------------------------
     def _bill_payment_links(self, doc_type, doc_id, exclude=None):

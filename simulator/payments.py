@@ -20,7 +20,6 @@ from .errors import QBOError, business, inactive_ref, not_found_ref, required, t
 from .money import ZERO, money, num, out
 
 LINKABLE = ("Invoice", "CreditMemo")
-KIND_LABELS = {"Invoice": "invoices", "CreditMemo": "credit memos", "Bill": "bills", "VendorCredit": "vendor credits"}
 SIGN = {"Invoice": 1, "CreditMemo": -1}   # effect of a transaction's Balance on its customer's
 
 
@@ -35,7 +34,12 @@ class PaymentRules:
     # ----- validation ---------------------------------------------------------------------------
     def _payment(self, rec, old):
         cust = self._txn_header("Payment", rec, old)
-        total = self._payment_total(rec, "payment")
+        total = num(rec.get("TotalAmt"), "TotalAmt")
+        if total is None:
+            raise required("TotalAmt")
+        total = money(total)
+        if total < 0:
+            raise business("Business Validation Error: A payment amount cannot be negative.", "TotalAmt")
         self._named_ref(rec, "DepositToAccountRef", "Account")
         self._named_ref(rec, "PaymentMethodRef", "PaymentMethod")
         ref_num = rec.get("PaymentRefNum")
@@ -46,10 +50,47 @@ class PaymentRules:
         lines = []
         currency = _ref_id(rec.get("CurrencyRef"))
         for line in rec.get("Line") or []:
-            amount, txn_type, txn = self._applied_line(
-                line, per_txn, lambda kind, rid: self._open_balance(kind, rid, exclude_payment=rec["Id"]),
-                LINKABLE, "Customer", cust["Id"], currency, "payment")
-            txn_id = txn["Id"]
+            if not isinstance(line, dict):
+                raise QBOError("2010", "A Payment line is not an object", "Line")
+            amount = num(line.get("Amount"), "Line.Amount")
+            if amount is None:
+                raise required("Line.Amount", "Line")
+            amount = money(amount)
+            if amount < 0:
+                raise business("Business Validation Error: A payment line amount cannot be negative.",
+                               "Line.Amount")
+            links = line.get("LinkedTxn") or []
+            if not isinstance(links, list) or not all(isinstance(link, dict) for link in links):
+                raise QBOError("2010", "Request has invalid or unsupported property: LinkedTxn must be a list of "
+                               "objects", "Line.LinkedTxn")
+            if len(links) != 1:
+                raise business("Business Validation Error: Each payment line must link exactly one "
+                               "transaction.", "Line.LinkedTxn")
+            link = links[0]
+            txn_type = link.get("TxnType") or "Invoice"
+            txn_id = str(link.get("TxnId", ""))
+            if txn_type not in LINKABLE:
+                raise business("Business Validation Error: A payment can be linked to invoices and credit "
+                               "memos only (got %s)." % txn_type, "Line.LinkedTxn.TxnType")
+            txn = self.data[txn_type].get(txn_id)
+            if txn is None:
+                if txn_id in self.deleted[txn_type]:
+                    raise inactive_ref("Line.LinkedTxn")
+                raise not_found_ref(txn_type, txn_id, "Line.LinkedTxn")
+            if txn["CustomerRef"]["value"] != cust["Id"]:
+                raise business("Business Validation Error: %s %s belongs to another customer." % (txn_type, txn_id),
+                               "Line.LinkedTxn")
+            if _ref_id(txn.get("CurrencyRef")) != currency:
+                raise business("Business Validation Error: The payment currency %s differs from the currency "
+                               "of %s %s." % (currency, txn_type, txn_id), "CurrencyRef")
+            key = (txn_type, txn_id)
+            per_txn[key] = per_txn.get(key, ZERO) + amount
+            open_balance = self._open_balance(txn_type, txn_id, exclude_payment=rec["Id"])
+            if per_txn[key] > open_balance:
+                what = "open balance" if txn_type == "Invoice" else "remaining credit"
+                raise business("Business Validation Error: The amount applied to %s %s (%s) is more than its %s "
+                               "(%s)." % (txn_type, txn_id, out(per_txn[key]), what, out(open_balance)),
+                               "Line.Amount")
             applied[txn_type] += amount
             lines.append(dict(line, Amount=out(amount), LinkedTxn=[{"TxnId": txn_id, "TxnType": txn_type}]))
         if applied["CreditMemo"] > applied["Invoice"]:
@@ -64,62 +105,6 @@ class PaymentRules:
         rec["TotalAmt"] = out(total)
         rec["UnappliedAmt"] = out(unapplied)
         rec["ProcessPayment"] = False
-
-    @staticmethod
-    def _payment_total(rec, what):
-        """The money a Payment or BillPayment moves (TotalAmt): required, never negative."""
-        total = num(rec.get("TotalAmt"), "TotalAmt")
-        if total is None:
-            raise required("TotalAmt")
-        total = money(total)
-        if total < 0:
-            raise business("Business Validation Error: A %s amount cannot be negative." % what, "TotalAmt")
-        return total
-
-    def _applied_line(self, line, per_txn, open_balance, kinds, party, party_id, currency, what):
-        """(amount, transaction type, transaction) of a line of a Payment or a BillPayment: one Amount, never
-        negative, applied to one linked transaction of `kinds` (the document, then its credit), of the same
-        customer or vendor and currency, and not beyond what it has open (counted over the lines in `per_txn`;
-        `open_balance(kind, id)` is what the other payments left open)."""
-        if not isinstance(line, dict):
-            raise QBOError("2010", "A %s line is not an object" % what, "Line")
-        amount = num(line.get("Amount"), "Line.Amount")
-        if amount is None:
-            raise required("Line.Amount", "Line")
-        amount = money(amount)
-        if amount < 0:
-            raise business("Business Validation Error: A %s line amount cannot be negative." % what, "Line.Amount")
-        links = line.get("LinkedTxn") or []
-        if not isinstance(links, list) or not all(isinstance(link, dict) for link in links):
-            raise QBOError("2010", "Request has invalid or unsupported property: LinkedTxn must be a list of "
-                           "objects", "Line.LinkedTxn")
-        if len(links) != 1:
-            raise business("Business Validation Error: Each %s line must link exactly one transaction." % what,
-                           "Line.LinkedTxn")
-        txn_type = links[0].get("TxnType") or kinds[0]
-        txn_id = str(links[0].get("TxnId", ""))
-        if txn_type not in kinds:
-            raise business("Business Validation Error: A %s can be linked to %s only (got %s)."
-                           % (what, " and ".join(KIND_LABELS[k] for k in kinds), txn_type), "Line.LinkedTxn.TxnType")
-        txn = self.data[txn_type].get(txn_id)
-        if txn is None:
-            if txn_id in self.deleted[txn_type]:
-                raise inactive_ref("Line.LinkedTxn")
-            raise not_found_ref(txn_type, txn_id, "Line.LinkedTxn")
-        if txn[party + "Ref"]["value"] != party_id:
-            raise business("Business Validation Error: %s %s belongs to another %s." % (txn_type, txn_id, party.lower()),
-                           "Line.LinkedTxn")
-        if _ref_id(txn.get("CurrencyRef")) != currency:
-            raise business("Business Validation Error: The %s currency %s differs from the currency of %s %s."
-                           % (what, currency, txn_type, txn_id), "CurrencyRef")
-        key = (txn_type, txn_id)
-        per_txn[key] = per_txn.get(key, ZERO) + amount
-        left = open_balance(txn_type, txn_id)
-        if per_txn[key] > left:
-            raise business("Business Validation Error: The amount applied to %s %s (%s) is more than its %s (%s)."
-                           % (txn_type, txn_id, out(per_txn[key]), "open balance" if txn_type == kinds[0]
-                              else "remaining credit", out(left)), "Line.Amount")
-        return amount, txn_type, txn
 
     # ----- balances -------------------------------------------------------------------------------
     def _applied(self, txn_type, txn_id, exclude_payment=None):
