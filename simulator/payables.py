@@ -349,8 +349,9 @@ class PayablesRules:
     def _bill_payment_links(self, doc_type, doc_id, exclude=None):
         """[(payment, amount)] of the bill payments that apply something to a bill or vendor credit."""
         found = []
-        for pid, pay in self.data["BillPayment"].items():
-            if pid == exclude:
+        for pid in sorted(self._bill_link_index().get((doc_type, doc_id), ()), key=int):
+            pay = self.data["BillPayment"].get(pid)
+            if pid == exclude or pay is None:
                 continue
             amount = sum((money(num(line["Amount"])) for line in pay.get("Line", [])
                           if any(link["TxnId"] == doc_id and link["TxnType"] == doc_type
@@ -358,6 +359,22 @@ class PayablesRules:
             if amount:
                 found.append((pay, amount))
         return found
+
+    def _bill_link_index(self):
+        """(document type, id) -> ids of the bill payments that link it: a hint, checked against the stored
+        payments when read (built on first use; store.invalidate_indexes() drops it)."""
+        if getattr(self, "_bill_links", None) is None:
+            self._bill_links = {}
+            for pay in self.data["BillPayment"].values():
+                self._index_bill_payment(pay)
+        return self._bill_links
+
+    def _index_bill_payment(self, pay):
+        if getattr(self, "_bill_links", None) is None:
+            return
+        for line in pay.get("Line", []):
+            for link in line.get("LinkedTxn", []):
+                self._bill_links.setdefault((link["TxnType"], link["TxnId"]), set()).add(pay["Id"])
 
     def _bill_applied(self, doc_type, doc_id, exclude=None):
         return sum((amount for _pay, amount in self._bill_payment_links(doc_type, doc_id, exclude)), ZERO)
@@ -396,6 +413,7 @@ class PayablesRules:
         if old is not None:
             self._adjust_vendor(old["VendorRef"]["value"], self._unapplied(old))
         if rec is not None:
+            self._index_bill_payment(rec)
             self._adjust_vendor(rec["VendorRef"]["value"], -self._unapplied(rec))
         touched = {(link["TxnType"], link["TxnId"]) for pay in (old, rec) for line in (pay or {}).get("Line", [])
                    for link in line.get("LinkedTxn", [])}

@@ -184,6 +184,7 @@ class Company(PaymentRules, PayablesRules):
     def invalidate_indexes(self):
         self._names = None      # name key -> {(entity, Id)} of the name families
         self._children = None   # parent customer Id -> {child customer Id}
+        self._bill_links = None  # (Bill or VendorCredit, Id) -> {BillPayment Id} (simulator/payables.py)
 
     def _name_index(self):
         if self._names is None:
