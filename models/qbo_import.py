@@ -13,6 +13,7 @@ import logging
 import time
 
 import psycopg2
+from babel.core import get_global
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -398,11 +399,15 @@ class QboImport(models.Model):
         return vals
 
     def _qbo_country(self, value):
+        """The country of a QuickBooks address: QuickBooks answers ISO 3-letter codes since 2025-10-31 ("CAN"),
+        older answers carry what was written (a 2-letter code or a name)."""
         value = _text(value)
         if not value:
             return self.env["res.country"]
-        aliases = {"USA": "US", "UNITED STATES": "US", "CANADA": "CA", "UK": "GB"}
+        aliases = {"UNITED STATES": "US", "CANADA": "CA", "UK": "GB"}
         value = aliases.get(value.upper(), value)
+        if len(value) == 3 and value.isalpha():   # ISO 3166-1 alpha-3 -> Odoo's alpha-2, through babel (CLDR)
+            value = (get_global("territory_aliases").get(value.upper()) or [value])[0]
         Country = self.env["res.country"]
         if len(value) == 2:
             return Country.search([("code", "=ilike", value)], limit=1)

@@ -74,6 +74,19 @@ class TestImport(QboImportCase):
         self.assertTrue(any("QuickBooks import finished" in n.message for n in notes),
                         [json.loads(n.message) for n in notes])
 
+    def test_import_reads_iso_3_letter_countries(self):
+        """Since 2025-10-31 QuickBooks answers an address's Country as the ISO 3-letter code, whatever was
+        written ("CAN", "FRA"): the import compares countries on codes."""
+        store = self.sim._company(self.US_REALM)
+        store.data["Customer"]["1"]["BillAddr"].update(Country="CAN", CountrySubDivisionCode="BC")
+        store.data["Customer"]["2"]["BillAddr"].update(Country="FRA", CountrySubDivisionCode="")
+        imp = self.run_import("customer")
+        self.assertEqual(imp.state, "done", imp.error_message)
+        amy, bill = self.partner_of("1"), self.partner_of("2")
+        self.assertEqual((amy.country_id.code, amy.state_id.code), ("CA", "BC"))
+        self.assertEqual(bill.country_id.code, "FR")
+        self.assertEqual(self.partner_of("4").country_id.code, "US")   # "USA", as the simulator answers it
+
     def test_rerun_creates_nothing_twice(self):
         self.run_import("customer")
         partners = self.env["res.partner"].search_count([])
