@@ -50,10 +50,12 @@ class RateLimiter:
         wait = window[0] + WINDOW - now
         return max(1, math.ceil(self.clock.real_seconds(wait)))
 
-    def acquire(self, realm, is_batch, app=None):
-        """Count one API request of `app` (its client id) on `realm`; raise Throttled when a limit is crossed."""
+    def acquire(self, key, is_batch):
+        """Count one API request; raise Throttled when a limit is crossed. `key` is (realm, app): what Intuit
+        limits per company and app (the app being the access token's client id); the realm's /batch window
+        (every app) is counted on its first part."""
+        realm = key[0] if isinstance(key, tuple) else key
         now = self.clock.now()
-        key = (realm, app)
         with self.lock:
             if not self.config["enabled"]:
                 self.in_flight[key] += 1
@@ -76,8 +78,7 @@ class RateLimiter:
                 self.realm_batches[realm].append(now)
             self.in_flight[key] += 1
 
-    def release(self, realm, app=None):
-        key = (realm, app)
+    def release(self, key):
         with self.lock:
             self.in_flight[key] = max(0, self.in_flight[key] - 1)
 

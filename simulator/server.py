@@ -472,7 +472,7 @@ class Simulator:
         segments = [s for s in rest.split("/") if s]
         is_batch = bool(segments) and segments[0].lower() == "batch"
         try:
-            self.limiter.acquire(realm, is_batch, app)
+            self.limiter.acquire((realm, app), is_batch)
         except Throttled as exc:
             self.counters_.add(realm, "throttled")
             return self.fault_response(throttle_error(), {"Retry-After": str(exc.retry_after)})
@@ -493,7 +493,7 @@ class Simulator:
         except QBOError as err:
             return self.fault_response(err)
         finally:
-            self.limiter.release(realm, app)
+            self.limiter.release((realm, app))
 
     def _inject(self, realm, plan):
         if plan.roll(plan.throttle_rate):
