@@ -24,15 +24,14 @@ from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
 from .errors import AuthenticationError, ConnectionConfigError, RevokedError, TransientError
+from .hosts import API_BASE_URLS, PRODUCTION, SANDBOX, HostRule, normal_environment
 from .redact import register_secret
 
-PRODUCTION, SANDBOX = "production", "sandbox"
-API_BASE_URLS = {
-    PRODUCTION: "https://quickbooks.api.intuit.com",
-    SANDBOX: "https://sandbox-quickbooks.api.intuit.com",
-}
 HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
-_ENV_ALIASES = {"production": PRODUCTION, "prod": PRODUCTION, "sandbox": SANDBOX, "sand": SANDBOX}
+# the attributes intuit-oauth sets from the discovery document, and the keys they come from
+DISCOVERED = {"auth_endpoint": "authorization_endpoint", "token_endpoint": "token_endpoint",
+              "revoke_endpoint": "revocation_endpoint", "issuer_uri": "issuer", "jwks_uri": "jwks_uri",
+              "user_info_url": "userinfo_endpoint"}
 
 
 @dataclass
@@ -71,16 +70,27 @@ class TokenSet:
 
 
 class _TimedAuthClient(AuthClient):
-    """``AuthClient`` (a ``requests.Session``) with a default timeout on every request.
+    """``AuthClient`` (a ``requests.Session``) with a default timeout on every request, and
+    every request (the discovery document, the token and revocation endpoints, each hop of a
+    redirect) sent only where ``rule`` (a :class:`HostRule`) allows.
 
     ``adapter``: a transport adapter mounted for http and https (tests, proxies);
     mounted at the first request because ``AuthClient.__init__`` already sends one.
     """
 
-    def __init__(self, *args, timeout=30, adapter=None, **kwargs):
+    def __init__(self, *args, timeout=30, adapter=None, rule=None, **kwargs):
         self._qbo_timeout = timeout
         self._qbo_adapter = adapter
+        self._qbo_rule = rule or HostRule()
         super().__init__(*args, **kwargs)
+        for attribute, key in DISCOVERED.items():
+            self._qbo_rule.check(getattr(self, attribute, None),
+                                 "The %s named by the OAuth discovery document" % key)
+
+    def send(self, request, **kwargs):
+        # every request and every redirect hop goes through here (Session.resolve_redirects)
+        self._qbo_rule.check(request.url, "An OAuth request")
+        return super().send(request, **kwargs)
 
     def request(self, method, url, **kwargs):
         if self._qbo_adapter is not None:
@@ -121,18 +131,22 @@ class QBOAuth:
     ``on_tokens(TokenSet)`` is called with every new token set (code exchange and
     each refresh) before the method returns, so the caller can persist the
     rotated refresh token at once.
+
+    ``allowed_hosts``: hosts besides Intuit's and loopback ones that a discovery document and
+    its endpoints may be on (:class:`qbo.hosts.HostRule`); any other is refused unrequested.
     """
 
     def __init__(self, client_id, client_secret, redirect_uri, environment, timeout=30,
-                 on_tokens=None, clock=time.time, adapter=None):
+                 on_tokens=None, clock=time.time, adapter=None, allowed_hosts=()):
         if not client_id or not client_secret:
             raise ConnectionConfigError("The QuickBooks app's client id and secret are required",
                                         code="config")
         env = (environment or "").strip()
-        if env.lower() in _ENV_ALIASES:
-            self.environment = _ENV_ALIASES[env.lower()]
+        self.rule = HostRule(allowed_hosts)
+        if normal_environment(env):
+            self.environment = normal_environment(env)
         elif urlsplit(env).scheme in ("http", "https") and urlsplit(env).netloc:
-            self.environment = env
+            self.environment = self.rule.check(env, "The OAuth discovery document URL")
         else:
             raise ConnectionConfigError("Unknown QuickBooks environment %r: use production, "
                                         "sandbox or a discovery URL" % env, code="config")
@@ -167,7 +181,8 @@ class QBOAuth:
                         "Loading the OAuth discovery document",
                         lambda: _TimedAuthClient(self.client_id, self.client_secret,
                                                  self.redirect_uri, self.environment,
-                                                 timeout=self.timeout, adapter=self.adapter))
+                                                 timeout=self.timeout, adapter=self.adapter,
+                                                 rule=self.rule))
                 except (AuthenticationError, KeyError) as exc:  # 4xx or not a discovery doc
                     raise ConnectionConfigError(
                         "No OAuth discovery document at %s (%s)" % (self.environment, exc),

@@ -39,7 +39,8 @@ import requests
 from urllib3 import encode_multipart_formdata
 
 from .errors import (AuthenticationError, ConnectionConfigError, QBOError, ThrottledError,
-                     TransientError, error_from_fault)
+                     TransientError, UnexpectedAnswerError, error_from_fault)
+from .hosts import HostRule
 from .query import check_entity, select as build_select
 from .redact import redact, register_secret
 
@@ -110,12 +111,16 @@ class QBOClient:
     ``rate_limiter.acquire(kind)`` runs before every HTTP attempt with kind
     "request" or "batch"; ``on_request(method, path, status, elapsed_s, kind)``
     is told about every attempt (status None when no answer came).
+
+    ``allowed_hosts``: hosts besides Intuit's and loopback ones the base URL may be on
+    (:class:`qbo.hosts.HostRule`); the token is never sent anywhere else, redirects included
+    (none is followed).
     """
 
     def __init__(self, realm_id, base_url, access_token, refresh=None, timeout=30, max_retries=5,
                  backoff_base=0.5, backoff_cap=60.0, minorversion=75, session=None,
                  sleep=time.sleep, rate_limiter=None, on_request=None, max_retry_after=None,
-                 on_usage=None):
+                 on_usage=None, allowed_hosts=()):
         if not realm_id:
             raise ConnectionConfigError("No QuickBooks company (realm id) is configured", code="config")
         parts = urlsplit(base_url or "")
@@ -128,6 +133,9 @@ class QBOClient:
         self.base_url = base_url.rstrip("/")
         if self.base_url.endswith("/v3"):
             self.base_url = self.base_url[:-3]
+        self.allowed_hosts = tuple(allowed_hosts or ())
+        self.host_rule = HostRule(self.allowed_hosts)
+        self.host_rule.check(self.base_url, "The QuickBooks API base URL")
         self.access_token = register_secret(access_token)
         self.refresh = refresh
         self.timeout = timeout
@@ -180,13 +188,14 @@ class QBOClient:
 
         ``rate_limiter.acquire(kind)`` runs before it and, when the limiter has one,
         ``rate_limiter.release()`` once its answer is in (or lost): the in-flight count."""
+        url = self.host_rule.check(self._url(path), "A QuickBooks API request")
         if self.rate_limiter is not None:
             self.rate_limiter.acquire(kind)
         headers = dict(headers, Authorization="Bearer %s" % self.access_token)
         start = time.monotonic()
         try:
-            resp = self.session.request(method, self._url(path), params=params, data=body,
-                                        headers=headers, timeout=self.timeout)
+            resp = self.session.request(method, url, params=params, data=body, headers=headers,
+                                        timeout=self.timeout, allow_redirects=False)
         except _NETWORK_ERRORS as exc:
             self._notify(method, path, None, time.monotonic() - start, kind)
             code = "timeout" if isinstance(exc, requests.Timeout) else "connection"
@@ -261,10 +270,15 @@ class QBOClient:
             resp, error = self._attempt(method, path, query, headers, body, kind)
             if resp is not None and resp.status_code not in (401, 429):
                 self._meter(usage or ((1, 0) if method == "GET" or path == "query" else (0, 1)))
-            if resp is not None and resp.status_code < 400:
+            if resp is not None and resp.status_code < 300:
                 data, error = self._parse_success(resp)
                 if error is None:
                     return data, resp.headers.get("intuit_tid")
+            elif resp is not None and resp.status_code < 400:
+                # never followed: the token would go wherever the answer points
+                raise ConnectionConfigError("QuickBooks Online answered with a redirect (HTTP %s), which is not "
+                                            "followed" % resp.status_code, code="redirect",
+                                            status=resp.status_code)
             elif resp is not None:
                 if resp.status_code == 401 and self.refresh is not None and not refreshed:
                     refreshed = True
@@ -334,9 +348,16 @@ class QBOClient:
     # ------------------------------------------------------------------ queries
 
     def query(self, sql):
-        """Run a query (POSTed as text, so long IN lists fit); returns the QueryResponse dict."""
-        data, _tid = self._request("POST", "query", text_body=sql)
-        return data.get("QueryResponse", {})
+        """Run a query (POSTed as text, so long IN lists fit); returns the QueryResponse dict (its
+        shape checked: every list in it is a list of rows)."""
+        data, tid = self._request("POST", "query", text_body=sql)
+        response = data.get("QueryResponse", {}) if isinstance(data, dict) else None
+        if not isinstance(response, dict) or any(
+                isinstance(value, list) and not all(isinstance(row, dict) for row in value)
+                or key[:1].isupper() and not isinstance(value, list) for key, value in response.items()):
+            raise UnexpectedAnswerError("QuickBooks Online sent a query answer of an unexpected shape",
+                                        raw=data, intuit_tid=tid)
+        return response
 
     def query_rows(self, sql):
         """The rows of a query: the first list in the QueryResponse ([] when none)."""
@@ -373,27 +394,51 @@ class QBOClient:
         data, _tid = self._request("GET", "preferences")
         return data.get("Preferences", data)
 
-    def cdc(self, entities, changed_since):
-        """Change data capture: ``entities`` list of names, ``changed_since`` ISO 8601 text."""
+    def _cdc(self, entities, changed_since):
+        """The CDC answer, its shape checked: (CDCResponse blocks, {entity: [rows]}, server time).
+        An answer QBO does not send raises :class:`UnexpectedAnswerError` with the raw answer."""
         names = ",".join(check_entity(e) for e in entities)
-        data, _tid = self._request("GET", "cdc", params={"entities": names,
-                                                         "changedSince": changed_since})
-        return data.get("CDCResponse", data)
+        data, tid = self._request("GET", "cdc", params={"entities": names, "changedSince": changed_since})
+
+        def unexpected(what):
+            return UnexpectedAnswerError("QuickBooks Online sent a change data capture answer of an unexpected "
+                                         "shape (%s)" % what, raw=data, intuit_tid=tid)
+        if not isinstance(data, dict) or not isinstance(data.get("CDCResponse", []), list):
+            raise unexpected("no CDCResponse list")
+        if not isinstance(data.get("time", ""), str):
+            raise unexpected("time is not a text")
+        rows = {}
+        for block in data.get("CDCResponse") or []:
+            if not isinstance(block, dict):
+                raise unexpected("a CDCResponse block is not an object")
+            parts = block.get("QueryResponse") or []
+            parts = parts if isinstance(parts, list) else [parts]
+            for part in parts:
+                if not isinstance(part, dict):
+                    raise unexpected("a QueryResponse is not an object")
+                for key, value in part.items():
+                    if not isinstance(value, list):
+                        continue   # startPosition, maxResults, totalCount
+                    for row in value:
+                        if not isinstance(row, dict) or not isinstance(row.get("Id"), (str, int)) \
+                                or isinstance(row.get("Id"), bool):
+                            raise unexpected("a %s row without an Id" % key)
+                        token = row.get("SyncToken")
+                        if token is not None and not str(token).strip().isdigit():
+                            raise unexpected("%s %s has the SyncToken %r" % (key, row["Id"], token))
+                    rows.setdefault(key, []).extend(value)
+        return data.get("CDCResponse") or [], rows, data.get("time")
+
+    def cdc(self, entities, changed_since):
+        """Change data capture: ``entities`` list of names, ``changed_since`` ISO 8601 text; the
+        CDCResponse blocks (their shape checked)."""
+        return self._cdc(entities, changed_since)[0]
 
     def changes(self, entities, changed_since):
         """CDC as ``({entity: [rows]}, server time text)``: deleted records come back as
         ``{"Id", "status": "Deleted"}``; the server time is the base of the next cursor."""
-        names = ",".join(check_entity(e) for e in entities)
-        data, _tid = self._request("GET", "cdc", params={"entities": names,
-                                                         "changedSince": changed_since})
-        rows = {}
-        for response in data.get("CDCResponse") or []:
-            parts = response.get("QueryResponse") or []
-            for part in parts if isinstance(parts, list) else [parts]:
-                for key, value in (part or {}).items():
-                    if isinstance(value, list):
-                        rows.setdefault(key, []).extend(value)
-        return rows, data.get("time")
+        _blocks, rows, server_time = self._cdc(entities, changed_since)
+        return rows, server_time
 
     # ------------------------------------------------------------------ batch
 

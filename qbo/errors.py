@@ -98,6 +98,23 @@ class TransientError(QBOError):
         super().__init__(*args, **kwargs)
 
 
+class UnexpectedAnswerError(TransientError):
+    """A 2xx answer of a shape QBO does not send (a list where an object belongs, a SyncToken
+    that is not a number...). ``raw``: the answer as text (secrets masked, 4,000 characters at
+    most), for the log; never shown to a user."""
+    hint = "QuickBooks Online's answer could not be read; it will be tried again later."
+
+    def __init__(self, *args, raw=None, **kwargs):
+        if raw is not None and not isinstance(raw, str):
+            try:
+                raw = json.dumps(raw, default=str)
+            except ValueError:
+                raw = repr(raw)
+        self.raw = redact(raw[:4000]) if raw else ""
+        kwargs.setdefault("code", "invalid_response")
+        super().__init__(*args, **kwargs)
+
+
 class ThrottledError(TransientError):
     """QBO's rate limit was hit (HTTP 429 / fault 3001). ``retry_after`` in seconds or None."""
     hint = "QuickBooks Online limits how many requests an app may send; it will be tried again later."

@@ -5,7 +5,7 @@
         (200, {"Customer": {"Id": "1"}}),
         requests.ConnectionError("dropped"),
     )
-    client = QBOClient("123", "https://qbo.test", "token", session=session, sleep=delays.append)
+    client = QBOClient("123", "https://quickbooks.api.intuit.com", "token", session=session, sleep=delays.append)
 
 Each scripted answer is a ``(status, body[, headers])`` tuple (a dict/list body is
 sent as JSON, a str/bytes body as is), an exception instance to raise, or a

@@ -26,7 +26,7 @@ def make_auth(*answers, **kwargs):
     transport = FakeTransport([(200, DISCOVERY)] + list(answers))
     auth = QBOAuth("client-id", SECRET, "http://localhost:8069/qbo/oauth/callback",
                    "https://auth.test/.well-known/openid_configuration", adapter=transport,
-                   clock=lambda: 1000.0, **kwargs)
+                   clock=lambda: 1000.0, allowed_hosts=("auth.test",), **kwargs)
     return auth, transport
 
 
@@ -101,7 +101,7 @@ def test_revoke_and_discovery_failure():
     auth.revoke("REFRESH-TOKEN-5")
     assert transport.requests[1].url == "https://auth.test/tokens/revoke"
     transport = FakeTransport([(404, "nope")])
-    auth = QBOAuth("i", "s", "r", "https://x.test/disc", adapter=transport)
+    auth = QBOAuth("i", "s", "r", "https://x.test/disc", adapter=transport, allowed_hosts=["x.test"])
     with pytest.raises(ConnectionConfigError):
         auth.authorization_url("s")
     with pytest.raises(ConnectionConfigError):

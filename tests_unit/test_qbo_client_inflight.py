@@ -26,7 +26,7 @@ def test_every_attempt_is_released_answered_or_not():
     session, _transport = fake_session(requests.ConnectionError("x"), (503, {"Fault": {"Error": [
         {"Message": "m", "Detail": "d", "code": "10000"}], "type": "SystemFault"}}), (200, {"Item": {"Id": "1"}}))
     limiter = CountingLimiter()
-    client = QBOClient("9130", "https://qbo.test", "token", session=session, rate_limiter=limiter,
+    client = QBOClient("9130", "https://quickbooks.api.intuit.com", "token", session=session, rate_limiter=limiter,
                        sleep=lambda s: None)
     assert client.read("Item", "1") == {"Id": "1"}
     assert limiter.events == [("acquire", "request"), ("release",)] * 3
@@ -38,7 +38,7 @@ def test_a_limiter_without_release_still_works():
         def acquire(self, kind):
             pass
     session, _transport = fake_session(requests.Timeout("slow"))
-    client = QBOClient("9130", "https://qbo.test", "token", session=session, rate_limiter=Old(),
+    client = QBOClient("9130", "https://quickbooks.api.intuit.com", "token", session=session, rate_limiter=Old(),
                        sleep=lambda s: None, max_retries=0)
     try:
         client.read("Item", "1")

@@ -9,7 +9,7 @@ from qbo import (AuthenticationError, BatchItemResult, ConnectionConfigError, Du
 from qbo.testing import fake_session
 
 REALM = "9130"
-BASE = "https://qbo.test"
+BASE = "https://quickbooks.api.intuit.com"
 XML_429 = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
            '<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="2024-01-01T00:00:00">'
            '<Fault type="SERVICE"><Error code="3001">'
