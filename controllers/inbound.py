@@ -11,7 +11,8 @@ from ..qbo import QBOError, RevokedError
 from .main import _message, _page
 
 _logger = logging.getLogger(__name__)
-MAX_BODY = 5 * 1024 * 1024   # Intuit's deliveries are small; anything larger is refused unread
+MAX_BODY = 5 * 1024 * 1024   # Intuit's deliveries are small; anything larger is refused unchecked
+READ_CHUNK = 64 * 1024
 
 
 class QboInboundController(http.Controller):
@@ -22,15 +23,38 @@ class QboInboundController(http.Controller):
         """Intuit's webhook deliveries (CloudEvents or the older format). The signature is checked,
         the events are stored (a replayed event id is ignored) and the answer goes back at once;
         the inbound cron reads the changes."""
-        length = request.httprequest.content_length or 0
-        if length > MAX_BODY:
+        body = self._body()
+        if body is None:
             return self._answer(413, {"error": "payload too large"})
-        body = request.httprequest.get_data()   # cached: a retried transaction reads it again
         signature = request.httprequest.headers.get("intuit-signature")
         # the database is the one Odoo serves for this host (dbfilter, or a single database)
         env = api.Environment(request.env.cr, SUPERUSER_ID, {})
         status, result = env["qbo.webhook.event"]._qbo_receive(body, signature)
         return self._answer(status, result)
+
+    @staticmethod
+    def _body():
+        """The request body, read MAX_BODY + 1 bytes at most whatever Content-Length says (a
+        chunked body has none); None when it is larger. Kept on the request: a retried
+        transaction reads it again."""
+        httprequest = request.httprequest
+        if getattr(httprequest, "_qbo_body", False) is not False:
+            return httprequest._qbo_body
+        body = None
+        if (httprequest.content_length or 0) <= MAX_BODY:
+            # werkzeug's own request (Odoo's HTTPRequest wraps it and exposes get_data() only, which
+            # reads the whole body, up to Odoo's 128 MB limit): its stream, read a bounded amount
+            stream = getattr(httprequest, "_HTTPRequest__wrapped", httprequest).stream
+            chunks, size = [], 0
+            while size <= MAX_BODY:
+                chunk = stream.read(min(READ_CHUNK, MAX_BODY + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            body = b"".join(chunks) if size <= MAX_BODY else None
+        httprequest._qbo_body = body
+        return body
 
     @staticmethod
     def _answer(status, result):
@@ -51,8 +75,12 @@ class QboInboundController(http.Controller):
                 return _page(request.env._("QuickBooks connection not started"),
                              request.env._("None of your companies is connected to QuickBooks company %(realm)s.",
                                            realm=realmId), 404)
-        company_id = company.id if company else (company_id or request.env.company.id)
-        return request.redirect(f"/qbo/oauth/start?company_id={int(company_id)}")
+        try:
+            company_id = int(company.id if company else (company_id or request.env.company.id))
+        except (TypeError, ValueError):
+            company_id = request.env.company.id
+        # the connect page posts the start with Odoo's CSRF token (the start accepts a POST only)
+        return request.redirect(f"/qbo/oauth/connect?company_id={company_id}")
 
     @http.route("/qbo/disconnected", type="http", auth="user")
     def qbo_disconnected(self, realmId=None, **kwargs):

@@ -119,7 +119,7 @@ class AccountMove(models.Model):
                              and m.company_id == company)
 
     def action_qbo_push(self):
-        self._qbo_check_push_rights()
+        self._qbo_check_push_rights(self.company_id)
         messages, queued = [], 0
         for company, moves in self._qbo_moves_by_company():
             # the connection's problems, then what stops these documents (not every unmapped
@@ -144,7 +144,7 @@ class AccountMove(models.Model):
 
     def action_qbo_unlink(self):
         """Forget the QuickBooks twin of these invoices; QuickBooks itself is left untouched."""
-        self._qbo_check_push_rights()
+        self._qbo_check_push_rights(self.company_id)
         for company, moves in self._qbo_moves_by_company():
             moves._qbo_forget_links(company)
         return True

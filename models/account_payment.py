@@ -17,6 +17,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 
 from .qbo_reason import _lt, log_note
+from .qbo_rights import USER_GROUP, check_company_action
 from .qbo_sync_mixin import QboPayloadError, QUERY_KEYS
 
 REF_NUM_MAX = 21
@@ -130,6 +131,7 @@ class QboPayment(models.Model):
 
     def action_open_source(self):
         self.ensure_one()
+        check_company_action(self.env, self.company_id, self, group=USER_GROUP)
         target = self.payment_id or self.move_id
         if not target:
             return False
@@ -415,7 +417,8 @@ class AccountPayment(models.Model):
 
     def action_qbo_push(self):
         """Queue these customer payments for QuickBooks, whatever the payment switch says."""
-        self.env["qbo.job"]._qbo_check_user()
+        check_company_action(self.env, self.company_id, self, group=USER_GROUP,
+                             message=self.env._("Only QuickBooks users can push records to QuickBooks."))
         payments = self.filtered(lambda p: p.qbo_applicable and p.move_id and p.move_id.state == "posted")
         self.env["qbo.payment"]._qbo_enqueue_moves(payments.move_id, force=True)
         message = self.env._("%(count)s payment(s) queued for QuickBooks.", count=len(payments))
@@ -426,6 +429,7 @@ class AccountPayment(models.Model):
 
     def action_qbo_open(self):
         self.ensure_one()
+        check_company_action(self.env, self.company_id, self, group=USER_GROUP)
         return self.qbo_payment_ids[:1].with_company(self.company_id).action_qbo_open()
 
 

@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError
 from odoo.tools.safe_eval import safe_eval
 
 from .qbo_reason import as_text
+from .qbo_rights import USER_GROUP, check_company_action
 
 STATES = ("synced", "none", "queued", "error")
 # kind -> (model, list action, base domain of the records that count)
@@ -216,8 +217,14 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
         result["target"] = "current"
         return result
 
+    def _qbo_check_dashboard(self):
+        """The dashboard's buttons act on its company: a QuickBooks user working in it, on a
+        dashboard they may read."""
+        check_company_action(self.env, self.company_id, self, group=USER_GROUP)
+
     def action_retry_all(self):
         self.ensure_one()
+        self._qbo_check_dashboard()
         errors = self._current_errors(self.company_id)
         errors.action_retry()
         return self.env.company._qbo_notify(self.env._("QuickBooks"), self.env._("%(count)s job(s) queued again.", count=len(errors)),
@@ -253,13 +260,16 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
 
     def action_import_customers(self):
         self.ensure_one()
+        self._qbo_check_dashboard()
         return self.env["qbo.import"].with_company(self.company_id)._qbo_start("customer", self.company_id)._qbo_action_open()
 
     def action_import_products(self):
         self.ensure_one()
+        self._qbo_check_dashboard()
         return self.env["qbo.import"].with_company(self.company_id)._qbo_start("product", self.company_id)._qbo_action_open()
 
     def action_open_jobs(self):
+        self._qbo_check_dashboard()
         action = self.env["ir.actions.act_window"]._for_xml_id("qbo_financial_hub.qbo_job_action")
         action["domain"] = [("company_id", "=", self.company_id.id), ("state", "in", ("pending", "sending"))]
         return action

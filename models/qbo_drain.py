@@ -68,6 +68,7 @@ class Chunk:
         self.bids = {}           # bId of a superseded job's first request -> the job that replays it
         self.base_url = None
         self.access_token = None
+        self.allowed_hosts = ()  # besides Intuit's and loopback hosts (qbo/hosts.py)
         self.results = {}        # job id -> (entity dict, None, True) or (None, QBOError, answered)
         self.futures = []
         self.usage = []          # (reads, writes) of each sender, as Intuit meters them
@@ -224,6 +225,7 @@ class Lane:
         self.flying = []
         self.held = Counter()        # realm -> chunks of this lane in flight
         self.company_flights = Counter()
+        self.failed = set()          # companies without a client (settings, connection): not claimed again in this run
         self._lock_cr = None
         self._pool = None
         self._local = threading.local()
@@ -284,7 +286,7 @@ class Lane:
     def _start_turn(self):
         """Claim and prepare one chunk of the next company in turn; False when none is ready."""
         with self.registry.cursor() as cr:
-            candidates = self._candidates(cr)
+            candidates = [(cid, realm) for cid, realm in self._candidates(cr) if cid not in self.failed]
         for company_id, realm in candidates:
             if self.held[realm] and self._main_limiter(realm).ready_in() > POLL:
                 # this lane's chunks in flight spent the realm's minute: the next chunk's lookup
@@ -313,6 +315,7 @@ class Lane:
                         jobs._qbo_release(exc, count_attempt=False)
                         # the lane's own cursor: the released jobs are durable before the next turn
                         commit_or_give_back(cr, self.registry, claimed, answered=False)
+                        self.failed.add(company_id)   # no client for it in this run: not claimed again
                         return True
                     try:
                         chunk = jobs._qbo_prepare(company, client)
@@ -325,6 +328,7 @@ class Lane:
                     if chunk is None:
                         return True   # the chunk was given back as a whole (QuickBooks unreachable...)
                     chunk.base_url, chunk.access_token = client.base_url, client.access_token
+                    chunk.allowed_hosts = client.allowed_hosts
             except Exception:  # noqa: BLE001 - never the worker's end: the chunk waits in the queue
                 _logger.exception("QuickBooks: the turn of company %s failed", company_id)
                 chunk = None
@@ -369,7 +373,8 @@ class Lane:
             limiter = local.limiters[chunk.realm] = PgRateLimiter(self.dbname, chunk.realm, self.budgets,
                                                                   cursor=lambda: local.cr)
         client = QBOClient(chunk.realm, chunk.base_url, chunk.access_token, rate_limiter=limiter,
-                           session=local.session, max_retry_after=MAX_RETRY_AFTER, **self.client_options)
+                           session=local.session, max_retry_after=MAX_RETRY_AFTER, allowed_hosts=chunk.allowed_hosts,
+                           **self.client_options)
         try:
             return function(client, *args)
         finally:

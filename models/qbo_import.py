@@ -16,10 +16,11 @@ import psycopg2
 from babel.core import get_global
 
 from odoo import SUPERUSER_ID, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
 from ..qbo import QBOError, in_list, select
+from .qbo_rights import check_company_action
 from .qbo_sync_mixin import link_state
 from .qbo_walls import within_company
 
@@ -141,12 +142,8 @@ class QboImport(models.Model):
     @api.model
     def _qbo_check_importer(self, company):
         """Imports are for QuickBooks administrators, into a company they work in."""
-        if self.env.su:
-            return
-        if not self.env.user.has_group("qbo_financial_hub.group_qbo_manager"):
-            raise AccessError(self.env._("Only QuickBooks administrators can import from QuickBooks."))
-        if company not in self.env.companies:
-            raise AccessError(self.env._("You can import only into a company you are working in."))
+        check_company_action(self.env, company, message=self.env._(
+            "Only QuickBooks administrators can import from QuickBooks."))
 
     @api.model
     def action_import_customers(self):
@@ -162,6 +159,7 @@ class QboImport(models.Model):
                 "view_mode": "form", "target": "current", "name": self.name}
 
     def action_resume(self):
+        self.check_access("read")
         for imp in self:
             self._qbo_check_importer(imp.company_id)
         self.filtered(lambda i: i.state in ("error", "cancelled")).write({"state": "queued", "error_message": False})
@@ -169,6 +167,7 @@ class QboImport(models.Model):
         return True
 
     def action_cancel(self):
+        self.check_access("read")
         for imp in self:
             self._qbo_check_importer(imp.company_id)
         self.filtered(lambda i: i.state in ("queued", "running")).write({"state": "cancelled"})
@@ -179,19 +178,43 @@ class QboImport(models.Model):
     # ==================================================================================
     @api.model
     def _cron_process(self, time_budget=CRON_TIME_BUDGET):
+        """Turns between companies and imports, as the queue takes them: a turn is one page (one
+        transaction) of an import of the company whose last turn is the oldest (in this run; then
+        the import that waited longest), so a large import never takes the whole run from the
+        others. An import that fails ends in error with the reason; the others go on."""
         deadline = time.monotonic() + time_budget
-        imports = self.search([("state", "in", ("queued", "running"))], order="id")
-        for imp in imports:
-            imp._qbo_run(deadline=deadline)
-            if time.monotonic() >= deadline:
+        turns, over, pages = {}, set(), 0
+        while time.monotonic() < deadline:
+            waiting = [row for row in self._qbo_waiting() if row[0] not in over]
+            if not waiting:
                 break
-        self.invalidate_model()
-        remaining = self.search([("state", "in", ("queued", "running"))])
-        rows_left = sum(max(0, i.total - i.processed) for i in remaining)
-        self.env["ir.cron"]._notify_progress(done=sum(i.processed for i in imports),
-                                             remaining=rows_left or len(remaining))
+            import_id, company_id = min(waiting, key=lambda row: (turns.get(row[1], -1.0), waiting.index(row)))
+            turns[company_id] = time.monotonic()
+            try:
+                done = self.browse(import_id)._qbo_run(deadline=deadline, max_pages=1)
+            except Exception:  # noqa: BLE001 - _qbo_run records its own failures; this is the database's
+                _logger.exception("QuickBooks import %s: its turn failed", import_id)
+                done = 0
+            pages += done
+            if not done:
+                over.add(import_id)   # finished, failed or cancelled meanwhile: not again in this run
+        remaining = self._qbo_waiting(totals=True)
+        rows_left = sum(max(0, total - processed) for _i, _c, total, processed in remaining)
+        self.env["ir.cron"]._notify_progress(done=pages, remaining=rows_left or len(remaining))
         if remaining:
             self.env.ref("qbo_financial_hub.ir_cron_qbo_import")._trigger()
+        return pages
+
+    @api.model
+    def _qbo_waiting(self, totals=False):
+        """Imports queued or running, the one that waited longest first, read on a cursor of its
+        own (the cron's snapshot does not see the pages committed since it began):
+        [(id, company id)] or, with `totals`, [(id, company id, total, processed)]."""
+        with self.env.registry.cursor() as cr:
+            cr.execute("""SELECT id, company_id, total, processed FROM qbo_import
+                           WHERE state IN ('queued', 'running') ORDER BY write_date, id""")
+            rows = cr.fetchall()
+        return rows if totals else [(row[0], row[1]) for row in rows]
 
     def _qbo_run(self, deadline=None, max_pages=None):
         """Import pages until this import is finished, `deadline` (monotonic) passes or
@@ -212,10 +235,13 @@ class QboImport(models.Model):
                     if imp.state == "queued":
                         imp._qbo_begin(client)
                     finished = imp._qbo_import_page(client)
-                except (QBOError, UserError) as exc:
+                except Exception as exc:  # noqa: BLE001 - whatever fails is this import's error, never the others'
                     cr.rollback()
+                    env.invalidate_all()
                     imp = env[self._name].browse(self.id)
-                    message = exc.user_message() if hasattr(exc, "user_message") else str(exc)
+                    message = (exc.user_message() if isinstance(exc, QBOError) else str(exc)
+                               if isinstance(exc, UserError) else env["res.company"]._qbo_failure_text(
+                                   exc, imp.company_id.id, env._("The import stopped")))
                     imp.write({"state": "error", "error_message": message, "date_end": fields.Datetime.now()})
                     imp._qbo_notify_end()
                     _logger.warning("QuickBooks import %s failed: %s", imp.id, message)

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 from psycopg2.extras import execute_values
@@ -42,6 +43,7 @@ MOVE_TYPES = {"Invoice": "out_invoice", "CreditMemo": "out_refund"}
 CDC_WINDOW = timedelta(days=30)
 CDC_OVERLAP = timedelta(minutes=2)   # the next CDC starts this much before the last answer's time
 CDC_MAX_OBJECTS = 1000
+EVENT_RETENTION_DAYS = 30   # applied webhook events are removed by the autovacuum after this many days
 QBO_DOC_STATUSES = [
     ("open", "Unpaid in QuickBooks"),
     ("partial", "Partially paid in QuickBooks"),
@@ -189,8 +191,9 @@ class QboWebhookEvent(models.Model):
             events = parse_events(json.loads(body.decode("utf-8")))
         except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
             return 400, {"error": f"unreadable payload: {exc}"}
-        by_realm = {c.qbo_realm_id: c for c in companies
-                    if c.qbo_webhook_verifier in verified and c.qbo_realm_id}
+        by_realm = self._qbo_realm_owners([e[1] for e in events])
+        by_realm = {realm: company for realm, company in by_realm.items()
+                    if company.qbo_enabled and company.qbo_webhook_verifier in verified}
         rows, ignored = [], 0
         for uid, realm, entity, entity_id, operation, deleted_id, when in events:
             company = by_realm.get(realm)
@@ -216,6 +219,35 @@ class QboWebhookEvent(models.Model):
                     cron.sudo()._trigger()
         return 200, {"accepted": accepted, "duplicates": len(rows) - accepted, "ignored": ignored}
 
+    @api.model
+    def _qbo_realm_owners(self, realms):
+        """{realm: the one company that holds it}: a realm held by two companies (a database from
+        before the rule) maps to none, and its events are ignored (and logged) until a system
+        administrator gives it to one; they are never delivered to the wrong one."""
+        holders = defaultdict(list)
+        companies = self.env["res.company"].sudo().with_context(active_test=False).search(
+            [("qbo_realm_id", "in", sorted({r for r in realms if r}))])
+        for company in companies:
+            holders[company.qbo_realm_id].append(company)
+        owners = {}
+        for realm, held in holders.items():
+            if len(held) == 1:
+                owners[realm] = held[0]
+            else:
+                _logger.warning("QuickBooks webhook: realm %s is held by companies %s: its events are ignored",
+                                realm, [c.id for c in held])
+        return owners
+
+    @api.autovacuum
+    def _gc_processed_events(self):
+        """Applied events older than the retention age (system parameter
+        qbo_financial_hub.webhook_retention_days, 30 by default) go; waiting ones stay."""
+        days = int(self.env["ir.config_parameter"].sudo().get_param(
+            "qbo_financial_hub.webhook_retention_days", EVENT_RETENTION_DAYS) or EVENT_RETENTION_DAYS)
+        self.env.cr.execute("""DELETE FROM qbo_webhook_event WHERE state = 'done'
+                                AND write_date < (now() at time zone 'UTC') - make_interval(days => %s)""", [days])
+        _logger.info("QuickBooks webhooks: %s applied event(s) older than %s days removed", self.env.cr.rowcount, days)
+
     # ==================================================================================
     # the inbound cron
     # ==================================================================================
@@ -224,40 +256,66 @@ class QboWebhookEvent(models.Model):
         companies = self.env["res.company"].sudo().search([
             ("qbo_enabled", "=", True), ("qbo_state", "=", "connected"), ("qbo_realm_id", "!=", False)])
         for company_id in companies.ids:
-            self._qbo_inbound_company(company_id)
-        self.env["res.company"].sudo()._qbo_warn_hard_expiry()
+            self._qbo_inbound_company(company_id)   # never raises: a company's failure is its own
+        try:
+            self.env["res.company"].sudo()._qbo_warn_hard_expiry()
+        except Exception:  # noqa: BLE001 - a reminder must not fail the run that read the changes
+            _logger.exception("QuickBooks: the consent expiry reminders failed")
 
     @api.model
-    def _qbo_inbound_company(self, company_id, client_options=None):
-        """Apply the pending events and what CDC reports since the cursor, for one company, in a
-        transaction of its own. Returns the number of QuickBooks rows looked at."""
-        with self.env.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env["res.company"].browse(company_id)
-            if not (company.qbo_enabled and company.qbo_state == "connected" and company.qbo_realm_id):
-                return 0
-            cr.execute("""SELECT id, entity, entity_id, operation, deleted_id FROM qbo_webhook_event
-                           WHERE company_id = %s AND state = 'pending' ORDER BY id
-                             FOR UPDATE SKIP LOCKED""", [company_id])
-            events = cr.fetchall()
-            Event = env["qbo.webhook.event"]
-            try:
-                client = company._qbo_client(**(client_options or {}))
-                operations = {(entity, entity_id): operation for _id, entity, entity_id, operation, _d in events}
-                Event._qbo_apply_merges(company, [(e, i, d) for _id, e, i, op, d in events if op == "Merge" and d])
-                seen = Event._qbo_read_changes(company, client, operations)
-            except (QBOError, UserError) as exc:
-                message = exc.user_message() if isinstance(exc, QBOError) else str(exc)
-                _logger.warning("QuickBooks changes of company %s not read: %s", company_id, message)
-                cr.rollback()
-                company.sudo().write({"qbo_cdc_message": message})
-                cr.commit()  # pylint: disable=invalid-commit  # the cursor opened above, for this company alone
-                return 0
-            if events:
-                cr.execute("UPDATE qbo_webhook_event SET state = 'done', write_date = now() at time zone 'UTC' "
-                           "WHERE id IN %s", [tuple(e[0] for e in events)])
-            cr.commit()  # pylint: disable=invalid-commit  # the cursor opened above, for this company alone
-            return seen
+    def _qbo_inbound_company(self, company_id, client_options=None, report=None):
+        """Apply the pending events and what CDC reports since the cursor (a full comparison
+        first when one was asked for), for one company, in a transaction of its own. Returns the
+        number of QuickBooks rows looked at. Never raises: whatever fails (QuickBooks' answer,
+        Odoo's own code) is logged and written on the company, its events stay pending, and
+        `report["error"]` (when given) says why."""
+        report = {} if report is None else report
+        try:
+            with self.env.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                try:
+                    seen = env["qbo.webhook.event"]._qbo_inbound_run(company_id, client_options)
+                    cr.commit()  # pylint: disable=invalid-commit  # the cursor opened above, for this company alone
+                    return seen
+                except Exception as exc:  # noqa: BLE001 - one company's failure never stops the others
+                    cr.rollback()
+                    env.invalidate_all()
+                    report["error"] = env["res.company"]._qbo_failure_text(
+                        exc, company_id, env._("QuickBooks' changes were not read"))
+                    env["res.company"].browse(company_id).write({"qbo_cdc_message": report["error"][:1000]})
+                    cr.commit()  # pylint: disable=invalid-commit  # the cursor opened above, for this company alone
+                    return 0
+        except Exception as exc:  # noqa: BLE001 - even the message could not be written (the database)
+            _logger.exception("QuickBooks changes of company %s: the failure could not be recorded", company_id)
+            report.setdefault("error", str(exc))
+            return 0
+
+    @api.model
+    def _qbo_inbound_run(self, company_id, client_options=None):
+        """One company's turn of the inbound cron, on this environment's cursor (the caller
+        commits or rolls back): the full comparison asked for, the merges the events report (each
+        confirmed by reading QuickBooks), and the changes CDC reports. Raises on failure."""
+        cr = self.env.cr
+        company = self.env["res.company"].sudo().browse(company_id)
+        if not (company.qbo_enabled and company.qbo_state == "connected" and company.qbo_realm_id):
+            return 0
+        cr.execute("""SELECT id, entity, entity_id, operation, deleted_id FROM qbo_webhook_event
+                       WHERE company_id = %s AND state = 'pending' ORDER BY id
+                         FOR UPDATE SKIP LOCKED""", [company_id])
+        events = cr.fetchall()
+        client = company._qbo_client(**(client_options or {}))
+        seen = 0
+        if company.qbo_cdc_full_requested:
+            # beyond CDC's 30 days: every linked record compared, then changes read from the window's start
+            seen += self._qbo_full_compare(company, client)
+            company.write({"qbo_cdc_full_requested": False, "qbo_cdc_gap": False, "qbo_cdc_cursor": False})
+        operations = {(entity, entity_id): operation for _id, entity, entity_id, operation, _d in events}
+        self._qbo_apply_merges(company, client, [(e, i, d) for _id, e, i, op, d in events if op == "Merge" and d])
+        seen += self._qbo_read_changes(company, client, operations)
+        if events:
+            cr.execute("UPDATE qbo_webhook_event SET state = 'done', write_date = now() at time zone 'UTC' "
+                       "WHERE id IN %s", [tuple(e[0] for e in events)])
+        return seen
 
     def _qbo_read_changes(self, company, client, operations):
         """CDC since the company's cursor; moves the cursor. An answer that hits CDC's 1,000
@@ -315,10 +373,10 @@ class QboWebhookEvent(models.Model):
                 self._qbo_gone(link, record, entity, "deleted", when)
                 continue
             vals = {}
-            token = row.get("SyncToken")
-            newer = token is not None and (not link.qbo_sync_token or _as_number(token) > _as_number(link.qbo_sync_token))
+            token, known = _as_number(row.get("SyncToken")), _as_number(link.qbo_sync_token)
+            newer = token is not None and (known is None or token > known)
             if newer:
-                vals["qbo_sync_token"] = str(token)   # the next update carries it: no 5010
+                vals["qbo_sync_token"] = str(row["SyncToken"])   # the next update carries it: no 5010
             if entity in MOVE_TYPES:
                 self._qbo_document_status(link, record, entity, row, when, operations, vals)
             elif newer:
@@ -385,13 +443,42 @@ class QboWebhookEvent(models.Model):
         elif link.qbo_changed_fields:
             vals.update({"qbo_changed_fields": False, "qbo_changed_at": False})
 
-    def _qbo_apply_merges(self, company, merges):
-        """QuickBooks merged `deleted id` into `id`: the Odoo record linked to the one that
-        disappeared is relinked to the survivor, unless another Odoo record holds the survivor."""
+    def _qbo_confirmed_merges(self, company, client, merges):
+        """The merges an event reports that QuickBooks confirms: the survivor exists and the
+        record merged away does not (one query per entity for all of them). An event's word
+        alone never relinks a record: a delivery may be replayed, forged with a leaked verifier,
+        or name ids of another company's books."""
+        confirmed = []
+        wanted = defaultdict(set)
         for entity, survivor, loser in merges:
-            model = INBOUND_MODELS.get(entity)
-            if model not in self.env or entity in MOVE_TYPES:
-                continue
+            if INBOUND_MODELS.get(entity) in self.env and entity not in MOVE_TYPES:
+                wanted[entity] |= {str(survivor), str(loser)}
+        for entity, ids in wanted.items():
+            found = set()
+            for query in in_queries(f"SELECT Id FROM {entity}", "Id", sorted(ids), condition="Active IN (true, false)"):
+                found |= {str(row.get("Id")) for row in client.query_rows(query)}
+            for merge in merges:
+                if merge[0] != entity:
+                    continue
+                if str(merge[1]) in found and str(merge[2]) not in found:
+                    confirmed.append(merge)
+                else:
+                    _logger.warning("QuickBooks company %s: a Merge event of %s %s into %s is not what QuickBooks "
+                                    "holds: ignored", company.id, entity, merge[2], merge[1])
+        return confirmed
+
+    def _qbo_apply_merges(self, company, client, merges):
+        """QuickBooks merged `deleted id` into `id` (confirmed by reading QuickBooks): the Odoo
+        record linked to the one that disappeared is relinked to the survivor, unless another
+        Odoo record holds the survivor."""
+        merges = [m for m in merges if INBOUND_MODELS.get(m[0]) in self.env and m[0] not in MOVE_TYPES]
+        if not merges:
+            return
+        # only merges that touch a linked record are worth a read
+        merges = [m for m in merges
+                  if self._qbo_links_for(company, INBOUND_MODELS[m[0]], [str(m[2])])]
+        for entity, survivor, loser in self._qbo_confirmed_merges(company, client, merges) if merges else []:
+            model = INBOUND_MODELS[entity]
             links = self._qbo_links_for(company, model, [str(survivor), str(loser)])
             lost = links.get(str(loser))
             if not lost:

@@ -2,12 +2,12 @@
 from datetime import date, datetime, timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from .qbo_inbound import QBO_DOC_STATUSES
 from .qbo_reason import _lt, log_note
+from .qbo_rights import check_company_action
 
 DEFAULT_ALLOWANCE = 500000
 HARD_EXPIRY_NOTICE = timedelta(days=30)
@@ -66,6 +66,9 @@ class ResCompany(models.Model):
         "Full comparison needed", copy=False, readonly=True,
         help="Odoo did not read QuickBooks' changes for more than 30 days (the look-back of change data "
              "capture): run a full comparison.")
+    qbo_cdc_full_requested = fields.Boolean(
+        "Full comparison queued", copy=False, readonly=True,
+        help="A full comparison was asked for: the inbound cron runs it at its next turn of this company.")
     qbo_conflict_winner = fields.Selection(
         [("odoo", "Odoo: the next push overwrites the change made in QuickBooks"),
          ("qbo", "QuickBooks: pushes of a record changed in QuickBooks wait for a person")],
@@ -106,21 +109,27 @@ class ResCompany(models.Model):
 
     # --- actions ----------------------------------------------------------------------------------
     def action_qbo_read_changes(self):
+        """Read QuickBooks' changes now, in a transaction of its own (as the cron does): this
+        request's transaction has written nothing of the company's yet."""
         self.ensure_one()
         self._qbo_check_manager()
-        seen = self.env["qbo.webhook.event"]._qbo_inbound_company(self.id)
+        report = {}
+        seen = self.env["qbo.webhook.event"]._qbo_inbound_company(self.id, report=report)
+        if report.get("error"):
+            return self._qbo_notify(self.env._("QuickBooks"), report["error"], "danger", sticky=True)
         return self._qbo_notify(self.env._("QuickBooks"),
                                 self.env._("%(count)s change(s) read from QuickBooks.", count=seen))
 
     def action_qbo_full_compare(self):
-        """Beyond CDC's 30 days: compare every linked record with QuickBooks, then read from now on."""
+        """Beyond CDC's 30 days: compare every linked record with QuickBooks, then read from the
+        start of CDC's window on. The inbound cron does it at once, in its own transaction (one
+        cursor writes the company; a comparison of many records outlasts a web request)."""
         self.ensure_one()
         self._qbo_check_manager()
-        count = self.env["qbo.webhook.event"]._qbo_full_compare(self)
-        self.sudo().write({"qbo_cdc_gap": False, "qbo_cdc_cursor": False})
-        self.env["qbo.webhook.event"]._qbo_inbound_company(self.id)
-        return self._qbo_notify(self.env._("QuickBooks"),
-                                self.env._("%(count)s linked record(s) compared with QuickBooks.", count=count))
+        self.sudo().write({"qbo_cdc_full_requested": True})
+        self.env.ref("qbo_financial_hub.ir_cron_qbo_inbound")._trigger()
+        return self._qbo_notify(self.env._("QuickBooks"), self.env._(
+            "The full comparison with QuickBooks runs in the background now; the Financial Hub shows when it ran."))
 
     @api.model
     def _qbo_warn_hard_expiry(self):
@@ -210,13 +219,13 @@ class QboSyncMixin(models.AbstractModel):
 
     def action_qbo_push_odoo_version(self):
         """Overwrite QuickBooks' change with Odoo's version."""
-        self.env["qbo.job"]._qbo_check_user()
+        self._qbo_check_push_rights()
         self._qbo_clear_remote_change()
         return self.action_qbo_push()
 
     def action_qbo_keep_qbo_version(self):
         """Acknowledge QuickBooks' change; nothing is sent now."""
-        self.env["qbo.job"]._qbo_check_user()
+        self._qbo_check_push_rights()
         for record in self:
             record._qbo_message_log(_lt("QuickBooks' change acknowledged (%(fields)s); nothing was sent.",
                                                fields=record.qbo_changed_fields or "-"))
@@ -325,7 +334,7 @@ class AccountMove(models.Model):
     def action_qbo_push_again(self):
         """A document voided or deleted in QuickBooks is sent again from Odoo's version: a deleted
         one is created anew, a voided one is updated back to Odoo's lines."""
-        self.env["qbo.job"]._qbo_check_user()
+        self._qbo_check_push_rights(self.company_id)
         for company, moves in self._qbo_moves_by_company():
             links = moves._qbo_links(company)
             for move in moves.filtered(lambda m: m.state == "posted"):
@@ -374,6 +383,7 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
     qbo_cdc_last_run = fields.Datetime(related="company_id.qbo_cdc_last_run")
     qbo_cdc_gap = fields.Boolean(related="company_id.qbo_cdc_gap")
     qbo_cdc_message = fields.Char(related="company_id.qbo_cdc_message")
+    qbo_cdc_full_requested = fields.Boolean(related="company_id.qbo_cdc_full_requested")
     webhook_pending = fields.Integer("Webhook events waiting", compute="_compute_qbo_usage")
 
     @api.depends("company_id")
@@ -392,6 +402,6 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
 
     def action_full_compare(self):
         self.ensure_one()
-        if not self.env.user.has_group("qbo_financial_hub.group_qbo_manager"):
-            raise AccessError(self.env._("Only QuickBooks administrators can run a full comparison."))
+        check_company_action(self.env, self.company_id, self, message=self.env._(
+            "Only QuickBooks administrators can run a full comparison."))
         return self.company_id.action_qbo_full_compare()

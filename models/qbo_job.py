@@ -40,6 +40,7 @@ from ..qbo import BATCH_SIZE, AuthenticationError, DuplicateNameError, QBOError,
 from .qbo_drain import Chunk, Lane, send_batches, send_singles
 from .qbo_rate import MARGIN as RATE_MARGIN, WINDOW as RATE_WINDOW
 from .qbo_reason import Reason, _lt, join_reasons, qbo_error_reason, reason_json, reason_vals, shown
+from .qbo_rights import USER_GROUP, check_company_action
 from .qbo_sync_mixin import QboPayloadError, in_queries, link_state
 from .qbo_walls import check_record_company, within_company
 
@@ -959,7 +960,8 @@ class QboJob(models.Model):
     # UI
     # ==================================================================================
     def action_retry(self):
-        self._qbo_check_user()
+        check_company_action(self.env, self.company_id, self, group=USER_GROUP,
+                             message=self.env._("Only QuickBooks users can push records to QuickBooks."))
         for job in self.filtered(lambda j: j.state in ("error", "cancelled")):
             record = self.env[job.res_model].browse(job.res_id).exists()
             if record:
@@ -994,5 +996,6 @@ class QboJob(models.Model):
 
     def action_open_record(self):
         self.ensure_one()
+        check_company_action(self.env, self.company_id, self, group=USER_GROUP)
         return {"type": "ir.actions.act_window", "res_model": self.res_model, "res_id": self.res_id,
                 "view_mode": "form", "target": "current"}

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 
 from .qbo_job import record_names
 from .qbo_reason import shown
+from .qbo_rights import USER_GROUP, check_company_action
 from .qbo_sync_mixin import SYNC_STATES
 from .qbo_walls import check_record_company
 
@@ -60,5 +61,6 @@ class QboLink(models.Model):
 
     def action_open_record(self):
         self.ensure_one()
+        check_company_action(self.env, self.company_id, self, group=USER_GROUP)
         return {"type": "ir.actions.act_window", "res_model": self.res_model, "res_id": self.res_id,
                 "view_mode": "form", "target": "current"}

@@ -12,9 +12,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from odoo import SUPERUSER_ID, api, fields, models
-from odoo.exceptions import UserError
 
-from ..qbo import QBOError
+from .qbo_rights import USER_GROUP, check_company_action
 
 _logger = logging.getLogger(__name__)
 
@@ -77,6 +76,7 @@ class QboReconciliationLine(models.Model):
 
     def action_open_record(self):
         self.ensure_one()
+        check_company_action(self.env, self.company_id, self, group=USER_GROUP)
         if not self.res_model or self.res_model not in self.env:
             return False
         record = self.env[self.res_model].browse(self.res_id)
@@ -87,6 +87,7 @@ class QboReconciliationLine(models.Model):
 
     def action_open_qbo(self):
         self.ensure_one()
+        check_company_action(self.env, self.company_id, self, group=USER_GROUP)
         return {"type": "ir.actions.act_url", "url": self.qbo_url, "target": "new"} if self.qbo_url else False
 
 
@@ -97,6 +98,8 @@ class ResCompany(models.Model):
                                         help="Changes in QuickBooks since this moment are read at the next refresh.")
     qbo_reconciliation_reads = fields.Integer("Read calls of the last refresh", copy=False, readonly=True)
     qbo_reconciliation_differences = fields.Integer("Reconciliation differences", copy=False, readonly=True)
+    qbo_reconciliation_message = fields.Char("Reconciliation problem", copy=False, readonly=True,
+                                             help="Why the last refresh of the report failed; empty after one that worked.")
 
     # ------------------------------------------------------------------------------
     # reading QuickBooks' figures
@@ -306,7 +309,7 @@ class ResCompany(models.Model):
     # ------------------------------------------------------------------------------
     def action_qbo_reconcile(self):
         """Queue a refresh of the report now (it runs in the background)."""
-        self.env["qbo.job"]._qbo_check_user()
+        check_company_action(self.env, self or self.env.company, group=USER_GROUP)
         cron = self.env.ref("qbo_financial_hub.ir_cron_qbo_reconciliation")
         cron._trigger()
         return self._qbo_notify(self.env._("QuickBooks reconciliation"),
@@ -318,12 +321,33 @@ class ResCompany(models.Model):
         its own, so one company's failure leaves the others' reports done."""
         company_ids = self.search([("qbo_enabled", "=", True), ("qbo_state", "=", "connected")]).ids
         for company_id in company_ids:
-            try:
-                with self.env.registry.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    env["res.company"].browse(company_id)._qbo_reconcile()
-            except (QBOError, UserError) as exc:
-                _logger.warning("QuickBooks reconciliation of company %s failed: %s", company_id, exc)
+            self._qbo_reconcile_company(company_id)
+
+    @api.model
+    def _qbo_reconcile_company(self, company_id, client_options=None):
+        """One company's refresh, in a transaction of its own. Never raises: whatever fails
+        (QuickBooks' answer, Odoo's own code) is logged and written on the company, and the
+        next company still runs. Returns (rows, differences), or None when it failed."""
+        try:
+            with self.env.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                company = env["res.company"].browse(company_id)
+                try:
+                    client = company._qbo_client(**client_options) if client_options else None
+                    result = company._qbo_reconcile(client)
+                    company.qbo_reconciliation_message = False
+                    cr.commit()  # pylint: disable=invalid-commit  # the cursor opened above, for this company alone
+                    return result
+                except Exception as exc:  # noqa: BLE001 - one company's failure never stops the others
+                    cr.rollback()
+                    env.invalidate_all()
+                    message = env["res.company"]._qbo_failure_text(
+                        exc, company_id, env._("The reconciliation was not refreshed"))
+                    env["res.company"].browse(company_id).qbo_reconciliation_message = message[:1000]
+                    cr.commit()  # pylint: disable=invalid-commit  # the cursor opened above, for this company alone
+        except Exception:  # noqa: BLE001 - even the message could not be written (the database)
+            _logger.exception("QuickBooks reconciliation of company %s: the failure could not be recorded", company_id)
+        return None
 
 
 class QboReconciliationLineActions(models.Model):
@@ -341,10 +365,12 @@ class QboDashboard(models.TransientModel):  # pylint: disable=no-wizard-in-model
     reconciliation_differences = fields.Integer(related="company_id.qbo_reconciliation_differences",
                                                 string="Differences with QuickBooks")
     reconciliation_date = fields.Datetime(related="company_id.qbo_reconciled_at", string="Last reconciled")
+    reconciliation_message = fields.Char(related="company_id.qbo_reconciliation_message")
 
     def action_open_reconciliation(self):
         return self.env["ir.actions.act_window"]._for_xml_id("qbo_financial_hub.qbo_reconciliation_action")
 
     def action_reconcile_now(self):
         self.ensure_one()
+        check_company_action(self.env, self.company_id, self, group=USER_GROUP)
         return self.company_id.action_qbo_reconcile()

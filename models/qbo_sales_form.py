@@ -100,7 +100,7 @@ class QboSalesForm(models.AbstractModel):
     def action_qbo_link_wizard(self):
         """Find the QuickBooks document this one already is, and link them without pushing."""
         self.ensure_one()
-        self.env["qbo.job"]._qbo_check_user()
+        self._qbo_check_push_rights(self.company_id)
         field = "move_id" if self._name == "account.move" else "order_id"
         wizard = self.env["account.move.qbo.link"].create({field: self.id})
         wizard.action_search()

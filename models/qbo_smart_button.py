@@ -6,6 +6,8 @@ from lxml import etree
 
 from odoo import api, models
 
+from .qbo_rights import USER_GROUP, check_company_action
+
 BUTTON = """
 <button name="action_qbo_open" type="object" class="oe_stat_button o_qbo_smart_button" icon="fa-external-link"
         groups="qbo_financial_hub.group_qbo_user">
@@ -41,6 +43,7 @@ class QboSmartButton(models.AbstractModel):
     def action_qbo_open(self):
         """Open the record in QuickBooks; without a QuickBooks id yet, say where it stands."""
         self.ensure_one()
+        check_company_action(self.env, self.env.company, self, group=USER_GROUP)
         if self.qbo_url:
             return {"type": "ir.actions.act_url", "url": self.qbo_url, "target": "new"}
         messages = {"queued": self.env._("Queued: it is sent to QuickBooks in a moment."),

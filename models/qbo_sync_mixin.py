@@ -3,6 +3,7 @@ from odoo.tools import SQL
 
 from ..qbo import in_list
 from .qbo_reason import _lt, log_note, reason_vals, shown
+from .qbo_rights import USER_GROUP, check_company_action
 from .qbo_walls import within_company
 
 QUERY_KEYS = 30  # values in one IN (...) of a lookup query
@@ -181,10 +182,11 @@ class QboSyncMixin(models.AbstractModel):
         """Dependency level of this record's job: lower levels are pushed first."""
         return self._qbo_level
 
-    def _qbo_check_push_rights(self):
-        """Pushing, linking and unlinking are for QuickBooks users, on records they may read."""
-        self.env["qbo.job"]._qbo_check_user()
-        self.check_access("read")
+    def _qbo_check_push_rights(self, companies=None):
+        """Pushing, linking and unlinking are for QuickBooks users, on records they may read, for
+        companies they work in (`companies`: those the action sends to; the current one by default)."""
+        check_company_action(self.env, companies if companies is not None else self.env.company, self,
+                             group=USER_GROUP, message=self.env._("Only QuickBooks users can push records to QuickBooks."))
 
     def action_qbo_push(self):
         """Queue these records for QuickBooks and return at once (the cron pushes them)."""

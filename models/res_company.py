@@ -9,26 +9,20 @@ import psycopg2
 import psycopg2.errors
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
-from odoo.tools import consteq
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import consteq, mute_logger
 from odoo.tools.misc import hmac as hmac_sign
 
 from ..qbo import (
     PRODUCTION, SANDBOX, QBOAuth, QBOClient, QBOError, RevokedError, TokenSet,
 )
+from ..qbo.hosts import CUSTOM, endpoints, parse_hosts
 from .qbo_rate import PgRateLimiter
-from .qbo_rights import qbo_admin_write
+from .qbo_rights import check_company_action, check_system_write, qbo_admin_write
 
 _logger = logging.getLogger(__name__)
 
-API_BASE_URLS = {
-    PRODUCTION: "https://quickbooks.api.intuit.com",
-    SANDBOX: "https://sandbox-quickbooks.api.intuit.com",
-}
-APP_BASE_URLS = {
-    PRODUCTION: "https://app.qbo.intuit.com",
-    SANDBOX: "https://app.sandbox.qbo.intuit.com",
-}
+ALLOWED_HOSTS_PARAM = "qbo_financial_hub.allowed_hosts"
 TOKEN_FIELDS = [
     "qbo_access_token", "qbo_refresh_token",
     "qbo_access_token_expires_at", "qbo_refresh_token_expires_at",
@@ -38,9 +32,10 @@ QBO_REFERENCE_FIELDS = (
     "qbo_product_tax_zero_id", "qbo_income_account_id", "qbo_expense_account_id", "qbo_asset_account_id",
     "qbo_receivable_account_id",
 )
-# what a QuickBooks administrator sets on a company (secrets are not here: system administrators only)
+# what a QuickBooks administrator sets on a company (secrets are not here, nor where tokens go: the
+# environment, the custom URL and the realm are the system administrator's, or the OAuth callback's)
 QBO_SETTINGS_FIELDS = frozenset({
-    "qbo_enabled", "qbo_environment", "qbo_custom_url", "qbo_realm_id", "qbo_customer_match",
+    "qbo_enabled", "qbo_customer_match",
     "qbo_product_match", "qbo_invoice_number", "qbo_sync_customers", "qbo_sync_products",
     "qbo_auto_push_invoices", "qbo_auto_push_quotations", "qbo_invoice_template", "qbo_estimate_template",
     "qbo_memo_template", "qbo_private_note_template", *QBO_REFERENCE_FIELDS,
@@ -57,13 +52,16 @@ class ResCompany(models.Model):
     # --- connection -------------------------------------------------------------------
     qbo_enabled = fields.Boolean("QuickBooks Online enabled")
     qbo_environment = fields.Selection(
-        [(PRODUCTION, "Production"), (SANDBOX, "Intuit sandbox"), ("custom", "Custom URL (simulator)")],
-        string="QuickBooks environment", default=PRODUCTION, required=True)
+        [(PRODUCTION, "Production"), (SANDBOX, "Intuit sandbox"), (CUSTOM, "Custom URL (simulator)")],
+        string="QuickBooks environment", default=PRODUCTION, required=True,
+        help="Set by system administrators only: where the tokens and the app's secret are sent.")
     qbo_custom_url = fields.Char(
         "QuickBooks custom URL",
         help="Root URL of a QuickBooks Online compatible service, e.g. the local simulator "
              "http://127.0.0.1:8899. Its OpenID discovery document is read at "
-             "/.well-known/openid_configuration and its API answers under /v3.")
+             "/.well-known/openid_configuration and its API answers under /v3. Only a loopback host "
+             "(localhost, 127.x.x.x, ::1) or a host listed in the system parameter "
+             "qbo_financial_hub.allowed_hosts is accepted. Set by system administrators only.")
     qbo_client_id = fields.Char("QuickBooks client id", groups="base.group_system", copy=False)
     qbo_client_secret = fields.Char("QuickBooks client secret", groups="base.group_system", copy=False)
     qbo_realm_id = fields.Char("QuickBooks company id (realm)", copy=False)
@@ -127,9 +125,72 @@ class ResCompany(models.Model):
              "can name another one (field 'QuickBooks item for lines without a product' on the account).")
     qbo_mapping_problems = fields.Text(compute="_compute_qbo_mapping_problems")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_system_write(self.env, vals)
+            other = self._qbo_realm_holder(vals["qbo_realm_id"]) if vals.get("qbo_realm_id") else None
+            if other:   # said before the row is inserted (the unique index would refuse it without a word)
+                raise ValidationError(self._qbo_realm_taken_message(vals["qbo_realm_id"], other))
+        return super().create(vals_list)
+
     def write(self, vals):
+        check_system_write(self.env, vals)
         done = qbo_admin_write(self, vals, QBO_SETTINGS_FIELDS, lambda companies, v: super(ResCompany, companies).write(v))
         return super().write(vals) if done is None else done
+
+    def init(self):
+        res = super().init()
+        # a realm belongs to one company (see _check_qbo_realm_owner); the index also holds against two
+        # transactions giving one realm at once. A database that already holds a realm twice keeps
+        # working (the webhook route ignores that realm) and is told so in the log.
+        try:
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                self.env.cr.execute("""CREATE UNIQUE INDEX IF NOT EXISTS res_company_qbo_realm_unique
+                                           ON res_company (qbo_realm_id) WHERE qbo_realm_id IS NOT NULL""")
+        except psycopg2.IntegrityError:
+            _logger.warning("QuickBooks: some realms are held by several companies; give each realm to one company "
+                            "(Settings > QuickBooks Online): until then, their webhook events are ignored.")
+        return res
+
+    @api.constrains("qbo_realm_id")
+    def _check_qbo_realm_owner(self):
+        """A QuickBooks company (realm) belongs to one Odoo company, a branch included: its
+        webhooks, its change feed, its request budget and its links are that company's alone."""
+        for company in self.sudo().filtered("qbo_realm_id"):
+            other = company._qbo_realm_holder(company.qbo_realm_id)
+            if other:
+                raise ValidationError(self._qbo_realm_taken_message(company.qbo_realm_id, other))
+
+    def _qbo_realm_holder(self, realm):
+        """The other company (archived ones included) that holds `realm`, read as stored: the
+        value being written is not flushed first (the unique index would refuse it without a word)."""
+        self.env.cr.execute("SELECT id FROM res_company WHERE qbo_realm_id = %s AND id != %s LIMIT 1",
+                            [realm, self.id or 0])
+        row = self.env.cr.fetchone()
+        return self.browse(row[0]) if row else self.browse()
+
+    def _qbo_realm_taken_message(self, realm, other):
+        """Why `realm` cannot be this company's: `other` holds it (named only to a user who works in it)."""
+        name = other.name if other in self.env.user.company_ids else self.env._("another company of this database")
+        return self.env._(
+            "QuickBooks company %(realm)s is already connected to %(company)s. A QuickBooks company belongs to one "
+            "Odoo company (a branch too: it connects to a QuickBooks company of its own, or to none). Disconnect "
+            "it there and clear its company id first, or connect this company to another QuickBooks company.",
+            realm=realm, company=name)
+
+    @api.constrains("qbo_environment", "qbo_custom_url")
+    def _check_qbo_endpoints(self):
+        """A custom URL is accepted only on a host the rule allows (qbo/hosts.py)."""
+        for company in self.sudo():
+            if company.qbo_environment == CUSTOM and company.qbo_custom_url:
+                try:
+                    company._qbo_endpoints()
+                except QBOError as exc:
+                    raise ValidationError(self.env._(
+                        "This custom QuickBooks URL is refused: only a loopback host (localhost, 127.x.x.x, ::1) or "
+                        "a host listed in the system parameter %(param)s may receive the QuickBooks tokens. "
+                        "(%(reason)s)", param=ALLOWED_HOSTS_PARAM, reason=exc.message)) from None
 
     @api.model
     def action_qbo_open_settings(self):
@@ -156,31 +217,35 @@ class ResCompany(models.Model):
                                            fields=", ".join(company._fields[f].string for f in foreign)))
 
     # ==================================================================================
-    # URLs
+    # URLs: where requests go is decided in one place, qbo/hosts.py
     # ==================================================================================
-    def _qbo_root_url(self):
+    @api.model
+    def _qbo_allowed_hosts(self):
+        """Hosts besides Intuit's and loopback ones that may receive requests (system parameter)."""
+        return parse_hosts(self.env["ir.config_parameter"].sudo().get_param(ALLOWED_HOSTS_PARAM) or "")
+
+    def _qbo_endpoints(self):
+        """This company's API base, app base and discovery document (qbo.hosts.Endpoints), or
+        ConnectionConfigError when its settings point anywhere the rule does not allow."""
         self.ensure_one()
-        if self.qbo_environment == "custom":
-            if not self.qbo_custom_url:
-                raise UserError(self.env._("Enter the custom QuickBooks URL, or choose Production or Intuit sandbox."))
-            return self.qbo_custom_url.rstrip("/")
-        return None
+        company = self.sudo()
+        return endpoints(company.qbo_environment, company.qbo_custom_url, self._qbo_allowed_hosts())
 
     def _qbo_api_base_url(self):
-        self.ensure_one()
-        return self._qbo_root_url() or API_BASE_URLS[self.qbo_environment]
+        return self._qbo_endpoints().api_base
 
     def _qbo_discovery(self):
         """The environment as intuitlib understands it: a name, or a discovery document URL."""
-        self.ensure_one()
-        root = self._qbo_root_url()
-        return f"{root}/.well-known/openid_configuration" if root else self.qbo_environment
+        return self._qbo_endpoints().discovery
 
     def _qbo_app_url(self, path):
-        """A link that opens a record in QuickBooks' own web app (or the simulator's pages)."""
+        """A link that opens a record in QuickBooks' own web app (or the simulator's pages); False
+        when the settings point where the rule does not allow."""
         self.ensure_one()
-        root = self._qbo_root_url() or APP_BASE_URLS[self.qbo_environment]
-        return f"{root}/app/{path}"
+        try:
+            return f"{self._qbo_endpoints().app_base}/app/{path}"
+        except QBOError:
+            return False
 
     def _qbo_redirect_uri(self):
         # the host the administrator browses from (its session is there), else Odoo's base URL
@@ -197,7 +262,7 @@ class ResCompany(models.Model):
         if not company.qbo_client_id or not company.qbo_client_secret:
             raise UserError(self.env._("Enter the QuickBooks client id and client secret of your Intuit app first."))
         return QBOAuth(company.qbo_client_id, company.qbo_client_secret,
-                       self._qbo_redirect_uri(), self._qbo_discovery())
+                       self._qbo_redirect_uri(), self._qbo_discovery(), allowed_hosts=self._qbo_allowed_hosts())
 
     def _qbo_make_oauth_state(self):
         """An HMAC-signed, single-use state bound to the user and the company."""
@@ -247,7 +312,21 @@ class ResCompany(models.Model):
         return vals
 
     def _qbo_connect_with_code(self, code, realm_id):
+        """The OAuth callback: the realm Intuit names is checked before the code is exchanged (no
+        token is obtained for a realm this company may not hold)."""
         self.ensure_one()
+        realm_id = str(realm_id)
+        self.flush_model(["qbo_realm_id"])
+        other = self._qbo_realm_holder(realm_id)
+        if other:
+            raise UserError(self._qbo_realm_taken_message(realm_id, other))
+        current = self.sudo().qbo_realm_id
+        if current and current != realm_id and self.env["qbo.link"].sudo().search_count(
+                [("company_id", "=", self.id), ("qbo_id", "!=", False)], limit=1):
+            raise UserError(self.env._(
+                "The records of %(company)s are linked to QuickBooks company %(current)s, and the consent was given "
+                "for QuickBooks company %(realm)s: their ids mean other records there. Connect again and choose "
+                "QuickBooks company %(current)s on Intuit's page.", company=self.name, current=current, realm=realm_id))
         tokens = self._qbo_auth().exchange_code(code, realm_id)
         self.sudo().write(dict(self._qbo_token_values(tokens), qbo_realm_id=realm_id, qbo_enabled=True))
         self._qbo_fetch_company_info()
@@ -339,6 +418,7 @@ class ResCompany(models.Model):
             raise RevokedError(message="Reconnect needed", detail=company.qbo_state_message or "")
         if not company.qbo_realm_id or not (company.qbo_access_token or company.qbo_refresh_token):
             raise UserError(self.env._("%(company)s is not connected to QuickBooks Online yet.", company=self.name))
+        base_url = self._qbo_api_base_url()   # refused before any request, the token refresh's included
         access = company.qbo_access_token
         expires = company.qbo_access_token_expires_at
         if not access or not expires or expires <= datetime.utcnow() + timedelta(seconds=ACCESS_TOKEN_MARGIN):
@@ -352,7 +432,8 @@ class ResCompany(models.Model):
         if "rate_limiter" not in kwargs:
             kwargs["rate_limiter"] = PgRateLimiter(self.env.cr.dbname, company.qbo_realm_id,
                                                    self.env["qbo.job"].sudo()._qbo_budgets(), transient=True)
-        return QBOClient(company.qbo_realm_id, self._qbo_api_base_url(), access, refresh=refresh, **kwargs)
+        return QBOClient(company.qbo_realm_id, base_url, access, refresh=refresh,
+                         allowed_hosts=self._qbo_allowed_hosts(), **kwargs)
 
     # ==================================================================================
     # Actions
@@ -416,8 +497,27 @@ class ResCompany(models.Model):
         return True
 
     def _qbo_check_manager(self):
-        if not self.env.user.has_group("qbo_financial_hub.group_qbo_manager"):
-            raise AccessError(self.env._("Only QuickBooks administrators can change the QuickBooks connection."))
+        """The wall of the connection's buttons (these companies, or the current one for a model
+        call): a QuickBooks administrator working in the company, before anything runs as superuser."""
+        check_company_action(self.env, self or self.env.company, message=self.env._(
+            "Only QuickBooks administrators can change the QuickBooks connection."))
+
+    @api.model
+    def _qbo_failure_text(self, exc, company_id, action):
+        """A cron's turn of one company failed with `exc`: log it (with the raw answer of an answer of
+        unexpected shape, with the traceback of Odoo's own failure) and return the sentence written on
+        the company (or the import): `action` and QuickBooks' message, or Odoo's error."""
+        if isinstance(exc, QBOError):
+            raw = getattr(exc, "raw", "")
+            _logger.warning("QuickBooks company %s: %s: %s%s", company_id, action, exc, f" (answer: {raw})" if raw else "")
+            return f"{action}: {exc.user_message()}"
+        if isinstance(exc, UserError):
+            _logger.warning("QuickBooks company %s: %s: %s", company_id, action, exc)
+            return f"{action}: {exc}"
+        _logger.exception("QuickBooks company %s: %s", company_id, action)
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        return self.env._("%(action)s: Odoo failed (%(error)s). The other companies went on; the next run tries again.",
+                          action=action, error=error)
 
     @api.model
     def _qbo_notify(self, title, message, kind="info", sticky=False):

@@ -5,9 +5,10 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     qbo_enabled = fields.Boolean(related="company_id.qbo_enabled", readonly=False)
-    qbo_environment = fields.Selection(related="company_id.qbo_environment", readonly=False)
-    qbo_custom_url = fields.Char(related="company_id.qbo_custom_url", readonly=False)
-    qbo_realm_id = fields.Char(related="company_id.qbo_realm_id", readonly=False)
+    # where the tokens go and whose QuickBooks company it is: system administrators only
+    qbo_environment = fields.Selection(related="company_id.qbo_environment", readonly=False, groups="base.group_system")
+    qbo_custom_url = fields.Char(related="company_id.qbo_custom_url", readonly=False, groups="base.group_system")
+    qbo_realm_id = fields.Char(related="company_id.qbo_realm_id", readonly=False, groups="base.group_system")
     qbo_client_id = fields.Char(related="company_id.qbo_client_id", readonly=False, groups="base.group_system")
     qbo_client_secret = fields.Char(related="company_id.qbo_client_secret", readonly=False, groups="base.group_system")
     qbo_access_token = fields.Char(related="company_id.qbo_access_token", readonly=False, groups="base.group_system")
@@ -42,11 +43,13 @@ class ResConfigSettings(models.TransientModel):
 
     def action_qbo_connect(self):
         self.ensure_one()
+        self.company_id._qbo_check_manager()   # the company the settings name: before saving anything
         self.execute()  # save what was typed (client id, environment) before leaving the page
         return {"type": "ir.actions.act_url", "target": "self",
                 "url": f"/qbo/oauth/connect?company_id={self.company_id.id}"}
 
     def action_qbo_test_connection(self):
+        self.company_id._qbo_check_manager()
         self.execute()
         return self.company_id.action_qbo_test_connection()
 
@@ -55,6 +58,7 @@ class ResConfigSettings(models.TransientModel):
         return {"type": "ir.actions.client", "tag": "reload"}
 
     def action_qbo_refresh_references(self):
+        self.company_id._qbo_check_manager()
         self.execute()
         self.company_id.action_qbo_refresh_references()
         return {"type": "ir.actions.client", "tag": "reload"}

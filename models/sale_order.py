@@ -87,7 +87,7 @@ class SaleOrder(models.Model):
 
     def action_qbo_unlink(self):
         """Forget the QuickBooks estimate of these quotations; QuickBooks itself is left untouched."""
-        self.env["qbo.job"]._qbo_check_user()
+        self._qbo_check_push_rights(self.company_id)
         for company, orders in self._qbo_orders_by_company():
             orders._qbo_forget_links(company)
         return True

@@ -27,3 +27,7 @@ from . import test_buttons
 from . import test_first_hour
 from . import test_tours_first_hour
 from . import test_series_data
+from . import test_security_hosts
+from . import test_security_realms
+from . import test_security_crons
+from . import test_security_actions

@@ -8,6 +8,11 @@ from datetime import datetime, timedelta
 from odoo.tests import HttpCase, TransactionCase
 
 from ..simulator import CA_REALM, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, US_REALM, Simulator
+from ..simulator.seed import realm_ids
+
+# a QuickBooks company belongs to one Odoo company: tests that connect a third or fourth company
+# use copies of the US and Canadian companies (realms 3 and 4 of the simulator)
+US2_REALM, CA2_REALM = realm_ids(4)[2:4]
 
 _lock = threading.Lock()
 _simulator = None
@@ -18,13 +23,15 @@ def get_simulator():
     global _simulator
     with _lock:
         if _simulator is None:
-            _simulator = Simulator(host="127.0.0.1", port=0).start()
+            _simulator = Simulator(host="127.0.0.1", port=0, realms=4).start()
         return _simulator
 
 
 class QboCommonMixin:
     US_REALM = US_REALM
     CA_REALM = CA_REALM
+    US2_REALM = US2_REALM
+    CA2_REALM = CA2_REALM
 
     @classmethod
     def _qbo_setup_simulator(cls):

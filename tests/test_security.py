@@ -9,14 +9,19 @@ action of every addon model against those records, the QuickBooks actions of the
 models, JSON-RPC and the HTTP routes. Every attempt that reads, changes, reveals or acts on
 company B's data is a leak; the suite prints how many attempts it made and how many leaked."""
 import contextlib
+import inspect
 import json
 import logging
 import re
 
+import requests
+
+from odoo import models as odoo_models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..models.qbo_walls import company_domain
+from ..simulator.seed import company_name
 from .common import QboHttpCase
 
 _logger = logging.getLogger(__name__)
@@ -41,6 +46,37 @@ def addon_models(env):
     """Every concrete model this addon defines (new ones included, as they land)."""
     return sorted(name for name, cls in env.registry.items()
                   if cls._original_module == ADDON and not cls._abstract)
+
+
+ORM_METHODS = frozenset(dir(odoo_models.BaseModel))   # the ORM's own API (read, write...): tried above
+
+
+def addon_methods(env):
+    """{model: [public method names]} of every public method this addon defines or overrides on any
+    model (its own and the ones it extends: res.company, res.config.settings, res.partner...),
+    found in the classes of the registry, so that a button or RPC method added later is tried too.
+    Methods of the ORM's own API are left out (they are tried per model above), and so are methods
+    that need arguments (RPC cannot call them without; they are counted, not called)."""
+    found = {}
+    for name, cls in env.registry.items():
+        if cls._abstract:
+            continue
+        methods = set()
+        for klass in cls.__mro__:
+            if not getattr(klass, "__module__", "").startswith(f"odoo.addons.{ADDON}."):
+                continue
+            for attr, value in vars(klass).items():
+                if attr.startswith("_") or attr in ORM_METHODS or not callable(value):
+                    continue
+                methods.add(attr)
+        if methods:
+            found[name] = sorted(methods)
+    return found
+
+
+def needs_arguments(method):
+    params = list(inspect.signature(method).parameters.values())[1:]
+    return any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
 
 
 def actions(model, prefix):
@@ -118,13 +154,19 @@ class TestSecurityWalls(QboHttpCase):
         imp._qbo_run()
         envb["qbo.import"]._qbo_start("product", company)  # stays queued: a second state to try
         envb["qbo.dashboard"].with_user(self.user_b).create({})
+        self.settings_b = self.env["res.config.settings"].sudo().with_company(company).create({})
+        self.payment_b = envb["account.payment"].create({
+            "partner_id": self.partner_b.id, "amount": 20.0, "payment_type": "inbound", "partner_type": "customer",
+            "company_id": company.id})
+        self.payment_b.action_post()
         wizard = envb["account.move.qbo.link"].create({"move_id": self.invoice_b.id, "search_number": MARK})
         wizard.write({"line_ids": [(0, 0, {"qbo_id": "9999", "doc_number": f"{MARK}-9", "amount": 50.0,
                                            "customer_name": f"{MARK} Private Customer"})]})
         self.env.flush_all()
         self.env.invalidate_all()
         # what company B's QuickBooks answered must not show anywhere for company A
-        self.secrets = {MARK, company.qbo_realm_id}
+        # B's QuickBooks company name, as Test connection would show it
+        self.secrets = {MARK, company.qbo_realm_id, company.qbo_company_name, company_name(self.CA_REALM)}
         self.secrets |= {name for name in self.env["qbo.import"].search(
             [("company_id", "=", company.id)]).mapped("skipped_reasons") if name}
         partners = self.env["res.partner"].search([("company_id", "=", company.id)])
@@ -181,10 +223,17 @@ class TestSecurityWalls(QboHttpCase):
                 cr.execute(f"SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {table} t WHERE id IN %s",
                            [tuple(records.ids)])
                 state.append((model, len(records), cr.fetchone()[0]))
-        cr.execute("""SELECT qbo_state, qbo_realm_id, qbo_access_token, qbo_refresh_token, qbo_oauth_nonce,
-                             qbo_enabled FROM res_company WHERE id = %s""", [self.company_b.id])
+        # company B's own row, every column (its QuickBooks connection, cursors, messages, settings)
+        cr.execute("""SELECT md5((to_jsonb(c) - 'write_date' - 'write_uid')::text) FROM res_company c
+                       WHERE id = %s""", [self.company_b.id])
         state.append(cr.fetchone())
         b_records = [(m, self.b_only(m).ids) for m in ("res.partner", "product.product", "account.move", "sale.order")]
+        # notes and messages on B's records, B's metered usage
+        for model, ids in b_records + [("res.company", [self.company_b.id])]:
+            cr.execute("SELECT count(*) FROM mail_message WHERE model = %s AND res_id IN %s", [model, tuple(ids) or (0,)])
+            state.append(("mail_message", model, cr.fetchone()[0]))
+        cr.execute("SELECT count(*) FROM qbo_usage WHERE company_id = %s", [self.company_b.id])
+        state.append(("qbo_usage", cr.fetchone()[0]))
         for table in ("qbo_job", "qbo_link"):
             for model, ids in b_records:
                 cr.execute(f"SELECT count(*) FROM {table} WHERE company_id != %s AND res_model = %s AND res_id IN %s",
@@ -203,11 +252,18 @@ class TestSecurityWalls(QboHttpCase):
     # ------------------------------------------------------------------------------
     # the attempts
     # ------------------------------------------------------------------------------
+    def b_calls(self):
+        """What company B's QuickBooks (the simulator's realm of B, and the token endpoint) was
+        asked: a request is never rolled back with a savepoint."""
+        return self.sim.counters(self.CA_REALM).get("total", 0), self.sim.counters().get("token", 0)
+
     def attempt(self, label, func, leaked_if):
         """Run `func` in a savepoint always rolled back; count a leak when it returned and
-        `leaked_if(result)` holds, or when company B's data changed."""
+        `leaked_if(result)` holds, when company B's data changed, or when company B's QuickBooks
+        was called (whatever the outcome)."""
         self.attempts += 1
         before = self.b_state()
+        calls = self.b_calls()
         outcome, leak, detail = "refused", False, ""
         try:
             with contextlib.closing(self.env.cr.savepoint()):
@@ -230,6 +286,8 @@ class TestSecurityWalls(QboHttpCase):
             self.attempts -= 1
             self.crashes.append(f"{label}: {type(exc).__name__}: {exc}"[:300])
         self.env.invalidate_all()
+        if outcome != "crash" and not leak and self.b_calls() != calls:
+            leak, detail = True, f"company B's QuickBooks was called ({calls} -> {self.b_calls()})"
         self.outcomes[outcome.split(":")[0]] = self.outcomes.get(outcome.split(":")[0], 0) + 1
         if leak:
             self.leaks.append(f"{label}: {outcome} {detail}")
@@ -275,6 +333,37 @@ class TestSecurityWalls(QboHttpCase):
         for name in actions(Model, "action_"):
             self.attempt(f"{label} {name}", lambda name=name: getattr(mine[:1], name)(),
                          lambda r: self.reveals(r, model, ids))
+
+    def b_targets(self, model):
+        """Records of company B to call `model`'s methods on."""
+        known = {"res.company": self.company_b, "res.partner": self.partner_b, "product.product": self.product_b,
+                 "product.template": self.product_b.product_tmpl_id, "account.move": self.invoice_b,
+                 "sale.order": self.order_b, "res.config.settings": self.settings_b, "account.payment": self.payment_b}
+        if model in known:
+            return known[model]
+        if model in self.models:
+            return self.b_only(model)
+        Model = self.env[model].sudo().with_context(active_test=False)
+        if "company_id" in Model._fields and Model._fields["company_id"].store:
+            return Model.search([("company_id", "=", self.company_b.id)], limit=1)
+        return Model.browse()
+
+    def try_methods(self, role, user):
+        """Every public method the addon defines or overrides, on any model, called on company B's
+        records by a user of company A (what JSON-RPC's call_kw lets anyone try)."""
+        for model, names in self.methods.items():
+            records = self.b_targets(model)
+            if not records:
+                self.uncovered_methods.add(model)
+                continue
+            mine = records[:1].with_user(user).with_context(**ACTION_CONTEXT)
+            for name in names:
+                if needs_arguments(getattr(type(mine), name)):
+                    self.with_arguments.add(f"{model}.{name}")
+                    continue
+                self.called.add(f"{model}.{name}")
+                self.attempt(f"{role} {model}.{name}()", lambda name=name: getattr(mine, name)(),
+                             lambda r, model=model: self.reveals(r, model, records.ids))
 
     def try_synced(self, role, user, model):
         """The QuickBooks actions of partners, products, invoices, quotations of company B."""
@@ -327,6 +416,12 @@ class TestSecurityWalls(QboHttpCase):
         self.attempt(f"{role} GET /qbo/oauth/start for B",
                      lambda: self.url_open(f"/qbo/oauth/start?company_id={company.id}", allow_redirects=False),
                      lambda r: r.status_code < 400)
+        self.attempt(f"{role} GET /qbo/reconnect for B's realm",
+                     lambda: self.url_open(f"/qbo/reconnect?realmId={self.CA_REALM}"),
+                     lambda r: r.status_code < 400 or "csrf_token" in r.text)
+        self.attempt(f"{role} GET /qbo/reconnect for B's id",
+                     lambda: self.url_open(f"/qbo/reconnect?company_id={company.id}"),
+                     lambda r: r.status_code < 400 or "csrf_token" in r.text)
         state = company.with_user(self.user_b)._qbo_make_oauth_state()
         self.env.flush_all()
         self.attempt(f"{role} GET /qbo/oauth/callback with B's state",
@@ -337,7 +432,9 @@ class TestSecurityWalls(QboHttpCase):
     # ------------------------------------------------------------------------------
     def test_every_model_and_route_is_walled(self):
         self.attempts, self.leaks, self.uncovered, self.outcomes, self.crashes = 0, [], set(), {}, []
-        models = addon_models(self.env)
+        self.uncovered_methods, self.with_arguments, self.called = set(), set(), set()
+        self.models = models = addon_models(self.env)
+        self.methods = addon_methods(self.env)
         # every model of the addon holds company data, and is walled by a global company rule
         Rule = self.env["ir.rule"].sudo()
         for model in models:
@@ -354,13 +451,17 @@ class TestSecurityWalls(QboHttpCase):
             for model in synced:
                 self.try_synced(role, user, model)
         for role, user in self.users.items():
+            self.try_methods(role, user)
+        for role, user in self.users.items():
             for model in models:
                 self.try_rpc(role, user, model)
             self.try_routes(role, user)
         summary = (f"security suite: {self.attempts} attempts against company B's records by 4 users of company A, "
                    f"{len(self.leaks)} leaked; outcomes {dict(sorted(self.outcomes.items()))}; "
-                   f"models {len(models)} ({', '.join(models)}); without company-B records: "
-                   f"{', '.join(sorted(self.uncovered)) or 'none'}")
+                   f"models {len(models)} ({', '.join(models)}); public methods of the addon called on company B's "
+                   f"records {len(self.called)} on {len(self.methods)} models (not callable without arguments: "
+                   f"{len(self.with_arguments)}); without company-B records: "
+                   f"{', '.join(sorted(self.uncovered | self.uncovered_methods)) or 'none'}")
         _logger.info(summary)
         print(summary)  # noqa: T201  # pylint: disable=print-used  # the figure the suite must print
         for crash in self.crashes:
@@ -370,3 +471,10 @@ class TestSecurityWalls(QboHttpCase):
         self.assertFalse(self.leaks, "\n".join(self.leaks))
         self.assertGreaterEqual(self.attempts, MIN_ATTEMPTS)
         self.assertFalse(self.uncovered, "models with no company-B record to try")
+        self.assertFalse(self.uncovered_methods, "models with public methods and no company-B record to try")
+        # B's connection still works: nothing revoked, nothing rotated away from B
+        company = self.company_b.sudo()
+        answer = requests.get(f"{self.sim.api_base}/company/{self.CA_REALM}/companyinfo/{self.CA_REALM}",
+                              headers={"Authorization": f"Bearer {company.qbo_access_token}",
+                                       "Accept": "application/json"}, timeout=10)
+        self.assertEqual(answer.status_code, 200, "company B's token still opens its QuickBooks")

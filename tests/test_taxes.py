@@ -220,7 +220,7 @@ class TestTaxesUS(SameTotalsMixin, QboInvoiceCase):
         self.env["account.chart.template"].try_loading("generic_coa", company=branch, install_demo=False)
         branch.currency_id = eur
         self.env["res.currency.rate"].search([("currency_id", "=", usd.id)]).unlink()
-        self.qbo_configure(branch, self.US_REALM)
+        self.qbo_configure(branch, self.US2_REALM)
         branch.action_qbo_refresh_references()
         ref = self.env["qbo.reference"].search
         branch.qbo_income_account_id = ref([("company_id", "=", branch.id), ("kind", "=", "account"),
@@ -432,7 +432,7 @@ class TestTaxesCanada(SameTotalsMixin, QboCanadaCase):
         eur.active = True
         branch = self.env["res.company"].create({"name": "Euro Maple SARL", "currency_id": eur.id})
         self.env.user.company_ids |= branch
-        self.qbo_configure(branch, self.CA_REALM)
+        self.qbo_configure(branch, self.CA2_REALM)
         branch.action_qbo_refresh_references()
         problems = "\n".join(branch._qbo_mapping_problems())
         self.assertIn("home currency CAD is not the company currency EUR and multi-currency is off", problems)

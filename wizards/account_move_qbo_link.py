@@ -3,8 +3,9 @@ from datetime import datetime
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..qbo import QBOError, quote
 from ..models.qbo_reason import _lt, log_note
+from ..models.qbo_rights import USER_GROUP, check_company_action
+from ..qbo import NotFoundError, QBOError, quote
 
 MAX_ROWS = 200
 
@@ -56,10 +57,17 @@ class AccountMoveQboLink(models.TransientModel):
         link = customer._qbo_links(company).get(customer.id)
         return link.qbo_id if link else None
 
+    def _qbo_check_rights(self):
+        check_company_action(self.env, self.company_id, self._record(), group=USER_GROUP,
+                             message=self.env._("Only QuickBooks users can push records to QuickBooks."))
+        self.check_access("read")
+
     def action_search(self):
-        """Ask QuickBooks (live) for candidate documents and list the nearest first."""
+        """Ask QuickBooks (live) for candidate documents and list the nearest first. Only this
+        search writes the lines (users cannot create or change them): a line is a document the
+        company's own QuickBooks answered."""
         self.ensure_one()
-        self.env["qbo.job"]._qbo_check_user()
+        self._qbo_check_rights()
         move, company = self._record(), self.company_id
         conditions = []
         customer_id = self._customer_qbo_id()
@@ -93,16 +101,16 @@ class AccountMoveQboLink(models.TransientModel):
             distance = (abs((row_date - date).days) if row_date and date else 9999, abs(total - move.amount_total))
             candidates.append((distance, row, row_date, total))
         candidates.sort(key=lambda c: c[0])
-        self.line_ids.unlink()
-        self.write({
-            "line_ids": [(0, 0, {
-                "sequence": index, "qbo_id": row["Id"], "qbo_sync_token": row.get("SyncToken"),
-                "doc_number": row.get("DocNumber"), "txn_date": row_date, "amount": total,
-                "currency": (row.get("CurrencyRef") or {}).get("value"),
-                "customer_qbo_id": (row.get("CustomerRef") or {}).get("value"),
-                "customer_name": (row.get("CustomerRef") or {}).get("name")})
-                for index, (_d, row, row_date, total) in enumerate(candidates)],
-            "message": self.env._("%(count)s QuickBooks document(s) found, not linked yet.", count=len(candidates))})
+        self.line_ids.sudo().unlink()
+        self.env["account.move.qbo.link.line"].sudo().create([{
+            "wizard_id": self.id, "sequence": index, "qbo_id": row["Id"], "qbo_sync_token": row.get("SyncToken"),
+            "doc_number": row.get("DocNumber"), "txn_date": row_date, "amount": total,
+            "currency": (row.get("CurrencyRef") or {}).get("value"),
+            "customer_qbo_id": (row.get("CustomerRef") or {}).get("value"),
+            "customer_name": (row.get("CustomerRef") or {}).get("name")}
+            for index, (_d, row, row_date, total) in enumerate(candidates)])
+        self.write({"message": self.env._("%(count)s QuickBooks document(s) found, not linked yet.",
+                                          count=len(candidates))})
         return self._reopen()
 
 
@@ -135,10 +143,27 @@ class AccountMoveQboLinkLine(models.TransientModel):
                 warnings.append(self.env._("another total (%(q).2f instead of %(o).2f)", q=line.amount, o=move.amount_total))
             line.warning = ", ".join(warnings) or False
 
+    def _qbo_confirm(self):
+        """The document as the company's QuickBooks holds it now, read by its id: the link is
+        made to what QuickBooks confirms, never to an id alone."""
+        wizard = self.wizard_id
+        try:
+            row = wizard.company_id.sudo()._qbo_client().read(wizard.entity, self.qbo_id)
+        except NotFoundError:
+            raise UserError(self.env._("QuickBooks has no %(entity)s with id %(id)s any more: search again.",
+                                       entity=wizard.entity, id=self.qbo_id)) from None
+        except QBOError as exc:
+            raise UserError(exc.user_message()) from None
+        if not isinstance(row, dict) or str(row.get("Id")) != str(self.qbo_id):
+            raise UserError(self.env._("QuickBooks did not confirm %(entity)s %(id)s: search again.",
+                                       entity=wizard.entity, id=self.qbo_id))
+        return row
+
     def action_link(self):
         self.ensure_one()
-        self.env["qbo.job"]._qbo_check_user()
         wizard = self.wizard_id
+        wizard._qbo_check_rights()
+        self.check_access("read")
         move, company = wizard._record(), wizard.company_id
         Link = self.env["qbo.link"].sudo()
         other = Link.search([("company_id", "=", company.id), ("res_model", "=", move._name),
@@ -146,7 +171,9 @@ class AccountMoveQboLinkLine(models.TransientModel):
         if other:
             raise UserError(self.env._("QuickBooks %(entity)s %(doc)s is already linked to %(name)s.", entity=wizard.entity,
                               doc=self.doc_number or self.qbo_id, name=other.record_name))
-        vals = {"qbo_id": self.qbo_id, "qbo_sync_token": self.qbo_sync_token, "qbo_doc_number": self.doc_number,
+        row = self._qbo_confirm()
+        vals = {"qbo_id": self.qbo_id, "qbo_sync_token": row.get("SyncToken") or self.qbo_sync_token,
+                "qbo_doc_number": row.get("DocNumber") or self.doc_number,
                 "state": "synced", "error_code": False, "error_message": False, "last_sync": fields.Datetime.now()}
         link = Link.search([("company_id", "=", company.id), ("res_model", "=", move._name),
                             ("res_id", "=", move.id)], limit=1)

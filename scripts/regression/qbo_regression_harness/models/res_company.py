@@ -20,6 +20,17 @@ def simulator_connection():
 class ResCompany(models.Model):
     _inherit = "res.company"
 
+    def init(self):
+        res = super().init()
+        # Odoo's tests create companies at will and this harness connects them all to the one
+        # simulated realm, which the addon refuses in a real database (a realm belongs to one
+        # company): the harness lifts that rule, its index and its constraint, for its own database.
+        self.env.cr.execute("DROP INDEX IF EXISTS res_company_qbo_realm_unique")
+        return res
+
+    def _check_qbo_realm_owner(self):
+        return None
+
     @api.model_create_multi
     def create(self, vals_list):
         companies = super().create(vals_list)
