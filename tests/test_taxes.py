@@ -259,7 +259,7 @@ class TestTaxesUS(SameTotalsMixin, QboInvoiceCase):
             drain_branch()
         move = move.with_company(branch)
         self.assertEqual(move.qbo_state, "synced", move.qbo_error)
-        inv = [r for r in self.qbo("Invoice") if r["Id"] == move.qbo_id][0]
+        inv = [r for r in self.qbo("Invoice", self.US2_REALM) if r["Id"] == move.qbo_id][0]
         self.assertEqual(inv["CurrencyRef"]["value"], "EUR")
         self.assertEqual(float(inv["ExchangeRate"]), 1.1, "USD per EUR, from Odoo's rate of USD in the EUR company")
         self.assert_same_totals(move, inv)
