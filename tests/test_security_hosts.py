@@ -89,6 +89,18 @@ class TestTokensGoOnlyWhereAllowed(QboTransactionCase):
         cls.relay_url = f"http://127.0.0.1:{cls.relay.server_address[1]}"
         cls.addClassCleanup(cls.exfil.shutdown)
         cls.addClassCleanup(cls.relay.shutdown)
+        cls.tried = []   # (scenario, call kind, requests the refused host received)
+        cls.addClassCleanup(cls.summary)
+
+    @classmethod
+    def summary(cls):
+        refused = [t for t in cls.tried if t[0] != "listed"]
+        line = (f"security tokens: {len(refused)} calls of {len({t[1] for t in refused})} kinds sent toward a host "
+                f"the rule refuses ({', '.join(sorted({t[0] for t in refused}))}): "
+                f"{sum(t[2] for t in refused)} requests received; the same host listed received "
+                f"{sum(t[2] for t in cls.tried if t[0] == 'listed')}")
+        _logger.info(line)
+        print(line)  # noqa: T201  # pylint: disable=print-used  # the figure the suite reports
 
     @classmethod
     def _request_handler(cls, s, r, **kw):
@@ -192,11 +204,12 @@ class TestTokensGoOnlyWhereAllowed(QboTransactionCase):
             ("attachments: the queue's attach job", attach_and_drain),
         ]
 
-    def try_all(self):
+    def try_all(self, scenario):
         """Run every call kind in a savepoint always rolled back; returns what each did (the
         answer, or the error and its text)."""
         outcomes = {}
         for kind, call in self.call_kinds():
+            received = len(self.exfil.seen)
             self.company.sudo().write({"qbo_state": "connected", "qbo_state_message": False})
             self.env.flush_all()
             with resolving(EXFIL), contextlib.closing(self.env.cr.savepoint()):
@@ -206,12 +219,13 @@ class TestTokensGoOnlyWhereAllowed(QboTransactionCase):
                     outcomes[kind] = f"{type(exc).__name__}: {exc}"
                 self.env.flush_all()
             self.env.invalidate_all()
+            self.tried.append((scenario, kind, len(self.exfil.seen) - received))
         return outcomes
 
     # ------------------------------------------------------------------------------
     def test_custom_url_of_another_host_receives_nothing(self):
         self.point_at(self.exfil_url)
-        outcomes = self.try_all()
+        outcomes = self.try_all("custom URL")
         _logger.info("custom URL %s: %s", self.exfil_url, json.dumps(outcomes, indent=1))
         self.assertEqual(self.exfil.seen, [], "the host received requests:\n%s" % json.dumps(outcomes, indent=1))
         for kind, outcome in outcomes.items():
@@ -222,7 +236,7 @@ class TestTokensGoOnlyWhereAllowed(QboTransactionCase):
 
     def test_discovery_document_naming_another_host_receives_nothing(self):
         self.point_at(self.relay_url)
-        outcomes = self.try_all()
+        outcomes = self.try_all("discovery document")
         _logger.info("discovery at %s naming %s: %s", self.relay_url, self.exfil_url, json.dumps(outcomes, indent=1))
         self.assertEqual(self.exfil.seen, [], "the host received requests:\n%s" % json.dumps(outcomes, indent=1))
         for kind in ("refresh: an expired access token", "discovery: Connect (authorization URL)"):
@@ -234,7 +248,7 @@ class TestTokensGoOnlyWhereAllowed(QboTransactionCase):
     def test_redirect_of_the_token_endpoint_is_not_followed(self):
         self.relay.document_base = self.relay_url   # its own endpoints, which redirect to the other host
         self.point_at(self.relay_url)
-        outcomes = self.try_all()
+        outcomes = self.try_all("redirect")
         self.assertEqual(self.exfil.seen, [], "the host received requests:\n%s" % json.dumps(outcomes, indent=1))
         self.assertTrue(any("tokens/bearer" in path for _m, path, _h, _b in self.relay.seen))
         self.assertIn("An OAuth request refused", outcomes["refresh: an expired access token"])
@@ -244,7 +258,7 @@ class TestTokensGoOnlyWhereAllowed(QboTransactionCase):
         included. Without the rule, that is what any custom URL would have received."""
         self.ICP.set_param("qbo_financial_hub.allowed_hosts", EXFIL)
         self.point_at(self.exfil_url)
-        self.try_all()
+        self.try_all("listed")
         paths = [path for _m, path, _h, _b in self.exfil.seen]
         self.assertTrue(any(p.startswith("/.well-known") for p in paths), paths)
         self.assertTrue(any(p.startswith(f"/v3/company/{self.US_REALM}/") for p in paths), paths)
