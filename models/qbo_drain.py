@@ -225,7 +225,7 @@ class Lane:
         self.flying = []
         self.held = Counter()        # realm -> chunks of this lane in flight
         self.company_flights = Counter()
-        self.failed = set()          # companies without a client (settings, connection): not claimed again in this run
+        self.failed = set()          # companies whose turn failed (no client, Odoo's error): not tried again in this run
         self._lock_cr = None
         self._pool = None
         self._local = threading.local()
@@ -331,6 +331,7 @@ class Lane:
                     chunk.allowed_hosts = client.allowed_hosts
             except Exception:  # noqa: BLE001 - never the worker's end: the chunk waits in the queue
                 _logger.exception("QuickBooks: the turn of company %s failed", company_id)
+                self.failed.add(company_id)   # the next company has its turn, in this run too
                 chunk = None
                 release_claimed(self.registry, claimed, _lt(
                     "Odoo failed while preparing this chunk: it waits in the queue, no attempt counted."), delay=60)

@@ -205,8 +205,7 @@ class TestCronsIsolateFailures(QboTransactionCase):
         job_b = jobs.filtered(lambda j: j.res_id == partner_b.id)
         self.assertEqual(job_b.state, "done", job_b.error_message)
         self.assertEqual(job_a.state, "pending", "given back, to be tried again")
-        self.assertIn("Odoo failed while sending this chunk: 'NoneType' object", job_a.error_message or "",
-                      "with the reason")
+        self.assertIn("Odoo failed while preparing this chunk", job_a.error_message or "", "with the reason")
 
     def test_queue_claim_that_fails_leaves_the_next_company_its_turn(self):
         self.customer_of(self.company_a, "Claim A Customer")
