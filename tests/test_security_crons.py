@@ -111,7 +111,8 @@ class TestCronsIsolateFailures(QboTransactionCase):
         self.assertIn("Traceback", log, "Odoo's own failure is logged with its traceback")
 
     def test_read_changes_button_says_it_failed(self):
-        with self.answer_for(self.US_REALM, "cdc", ["not", "cdc"]), self.assertLogs(level="WARNING"):
+        with self.answer_for(self.US_REALM, "cdc", ["not", "cdc"]), \
+                self.assertLogs("odoo.addons.qbo_financial_hub", "WARNING"):
             action = self.company_a.action_qbo_read_changes()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("could not be read", action["params"]["message"])
