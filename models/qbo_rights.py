@@ -25,7 +25,8 @@ def check_company_action(env, companies, records=None, group=MANAGER_GROUP, mess
         if group == MANAGER_GROUP:
             raise AccessError(env._("Only QuickBooks administrators can do this."))
         raise AccessError(env._("Only QuickBooks users can do this."))
-    companies = companies.sudo().exists() if companies is not None else env.company
+    # nothing to act on, or records of no company: the action is for the current company
+    companies = companies.sudo().exists() if companies is not None and companies.ids else env.company
     if not companies or companies - env.companies:
         raise AccessError(env._("You can act only on a company you are working in: switch to it first."))
     if records is not None and records:

@@ -185,7 +185,7 @@ class QboSyncMixin(models.AbstractModel):
     def _qbo_check_push_rights(self, companies=None):
         """Pushing, linking and unlinking are for QuickBooks users, on records they may read, for
         companies they work in (`companies`: those the action sends to; the current one by default)."""
-        check_company_action(self.env, companies if companies is not None else self.env.company, self,
+        check_company_action(self.env, companies or self.env.company, self,
                              group=USER_GROUP, message=self.env._("Only QuickBooks users can push records to QuickBooks."))
 
     def action_qbo_push(self):
